@@ -1,0 +1,3 @@
+"""repairs-gateway: the Repairs API v1 standard and a gateway that serves it."""
+
+__version__ = "0.1.0"

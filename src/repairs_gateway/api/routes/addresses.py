@@ -1,0 +1,46 @@
+"""listAddresses and getTriage: what a resident picks before asking for time."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from repairs_gateway.api.deps import Council
+from repairs_gateway.api.routes.common import problems
+from repairs_gateway.api.schemas import AddressList, AddressOut
+from repairs_gateway.api.views import triage_out
+from repairs_gateway.services.addresses import addresses_at
+
+router = APIRouter()
+
+
+@router.get(
+    "/v1/councils/{councilId}/addresses",
+    operation_id="listAddresses",
+    response_model=AddressList,
+    responses=problems(400, 401, 403, 404, 503),
+)
+async def list_addresses(
+    council: Council,
+    postcode: Annotated[str, Query(min_length=5, max_length=16)],
+) -> AddressList:
+    """Eligible properties at a postcode; an unknown postcode is an empty list."""
+    normal, found = await addresses_at(council, postcode)
+    return AddressList(
+        postcode=normal,
+        addresses=[
+            AddressOut(uprn=a.uprn, address_lines=list(a.lines), postcode=a.postcode, kind=a.kind)
+            for a in found
+        ],
+    )
+
+
+@router.get(
+    "/v1/councils/{councilId}/triage",
+    operation_id="getTriage",
+    responses={200: {"description": "The council's triage tree."}, **problems(401, 403, 404)},
+)
+async def get_triage(council: Council) -> dict[str, Any]:
+    """The council's diagnosis tree."""
+    return triage_out(council.spec.triage)

@@ -1,0 +1,112 @@
+"""createRepair, getRepair, cancelRepair and rescheduleRepair."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Request, Response
+
+from repairs_gateway.api.deps import Council, State, Who
+from repairs_gateway.api.routes.common import problems
+from repairs_gateway.api.schemas import RepairIn, RepairOut, RescheduleIn
+from repairs_gateway.api.views import repair_out
+from repairs_gateway.domain.references import InvalidReference, parse_reference
+from repairs_gateway.ports import Contact
+from repairs_gateway.services.jobs import RepairSpec
+from repairs_gateway.services.problems import invalid
+from repairs_gateway.services.repairs import NewRepair
+
+router = APIRouter()
+
+Reference = Annotated[str, Path(min_length=4, max_length=32)]
+
+
+def _reference(raw: str) -> str:
+    try:
+        return parse_reference(raw)
+    except InvalidReference as exc:
+        raise invalid("reference", "path", str(exc)) from None
+
+
+@router.post(
+    "/v1/councils/{councilId}/repairs",
+    operation_id="createRepair",
+    status_code=201,
+    response_model=RepairOut,
+    responses=problems(400, 401, 403, 404, 409, 413, 415, 422),
+)
+async def create_repair(
+    request: Request,
+    response: Response,
+    council: Council,
+    who: Who,
+    gateway: State,
+    body: RepairIn,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)
+    ] = None,
+) -> RepairOut:
+    """Record a repair and, given a window, book it; answers its reference."""
+    lacking = body.contact.missing_for_channel()
+    if lacking is not None:
+        raise invalid(
+            f"contact.{lacking}",
+            "body",
+            f"is required when preferredChannel is {body.contact.preferred_channel}",
+        )
+    new = NewRepair(
+        uprn=body.uprn,
+        repair=RepairSpec(
+            body.repair.triage_path, body.repair.sor_code, body.repair.trade, body.repair.duration_minutes
+        ),
+        description=body.description,
+        contact=Contact(body.contact.name, body.contact.phone, body.contact.email),
+        preferred_channel=body.contact.preferred_channel,
+        window_id=body.window_id,
+        body=body.model_dump(mode="json", by_alias=True, exclude_none=True),
+    )
+    row, replayed = await gateway.repairs.create(council, who.client_id, new, idempotency_key)
+    response.headers["Location"] = str(
+        request.url_for("get_repair", councilId=council.spec.id, reference=row.reference).path
+    )
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return repair_out(row, council)
+
+
+@router.get(
+    "/v1/councils/{councilId}/repairs/{reference}",
+    operation_id="getRepair",
+    response_model=RepairOut,
+    responses=problems(400, 401, 403, 404),
+)
+async def get_repair(council: Council, gateway: State, reference: Reference) -> RepairOut:
+    """A repair's status and appointment."""
+    row = await gateway.repairs.get(council, _reference(reference))
+    return repair_out(row, council)
+
+
+@router.post(
+    "/v1/councils/{councilId}/repairs/{reference}/cancel",
+    operation_id="cancelRepair",
+    response_model=RepairOut,
+    responses=problems(400, 401, 403, 404, 409, 503),
+)
+async def cancel_repair(council: Council, gateway: State, reference: Reference) -> RepairOut:
+    """Cancel a repair and free its window."""
+    row = await gateway.repairs.cancel(council, _reference(reference))
+    return repair_out(row, council)
+
+
+@router.post(
+    "/v1/councils/{councilId}/repairs/{reference}/reschedule",
+    operation_id="rescheduleRepair",
+    response_model=RepairOut,
+    responses=problems(400, 401, 403, 404, 409, 413, 415, 422, 503),
+)
+async def reschedule_repair(
+    council: Council, gateway: State, reference: Reference, body: RescheduleIn
+) -> RepairOut:
+    """Move a repair to another window, or book one that has none yet."""
+    row = await gateway.repairs.reschedule(council, _reference(reference), body.window_id)
+    return repair_out(row, council)

@@ -1,0 +1,174 @@
+"""Request and response bodies of the Repairs API, camelCase on the wire."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.alias_generators import to_camel
+
+UPRN_PATTERN = r"^[0-9]{1,12}$"
+Uprn = Annotated[str, StringConstraints(pattern=UPRN_PATTERN)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True)]
+
+
+class Wire(BaseModel):
+    """camelCase aliases; unknown fields are refused, so a typo is named, not ignored."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+# ------------------------------------------------------------------ requests
+
+
+class RepairSpecIn(Wire):
+    """The repair, named in exactly one of three ways."""
+
+    triage_path: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    sor_code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,16}$")] | None = None
+    trade: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z-]{0,31}$")] | None = None
+    duration_minutes: Annotated[int, Field(ge=15, le=480, strict=True)] | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> RepairSpecIn:
+        forms = [
+            self.triage_path is not None,
+            self.sor_code is not None,
+            self.trade is not None or self.duration_minutes is not None,
+        ]
+        if sum(forms) != 1:
+            raise ValueError("give exactly one of triagePath, sorCode, or trade with durationMinutes")
+        if forms[2] and (self.trade is None or self.duration_minutes is None):
+            raise ValueError("trade and durationMinutes go together")
+        return self
+
+
+class ContactIn(Wire):
+    """How to reach the resident."""
+
+    name: Annotated[Text, StringConstraints(min_length=1, max_length=100)]
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 ()-]{6,19}$")] | None = None
+    email: Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = (
+        None
+    )
+    preferred_channel: Literal["phone", "sms", "email"]
+
+    @model_validator(mode="after")
+    def _reachable(self) -> ContactIn:
+        if self.phone is None and self.email is None:
+            raise ValueError("give a phone number or an email address")
+        return self
+
+    def missing_for_channel(self) -> str | None:
+        """The field the preferred channel needs and lacks (checked after the schema, so that
+        the error names ``contact.phone`` or ``contact.email``)."""
+        if self.preferred_channel in ("phone", "sms") and self.phone is None:
+            return "phone"
+        if self.preferred_channel == "email" and self.email is None:
+            return "email"
+        return None
+
+
+class RepairIn(Wire):
+    """A createRepair body."""
+
+    uprn: Uprn
+    repair: RepairSpecIn
+    description: Annotated[Text, StringConstraints(min_length=1, max_length=2000)]
+    contact: ContactIn
+    window_id: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
+
+
+class RescheduleIn(Wire):
+    """A rescheduleRepair body."""
+
+    window_id: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+
+
+# ------------------------------------------------------------------ responses
+
+
+class Council(Wire):
+    """A council the caller may use."""
+
+    id: str
+    name: str
+
+
+class CouncilList(Wire):
+    """listCouncils."""
+
+    councils: list[Council]
+
+
+class AddressOut(Wire):
+    """An eligible property."""
+
+    uprn: str
+    address_lines: list[str]
+    postcode: str
+    kind: Literal["dwelling", "communal"]
+
+
+class AddressList(Wire):
+    """listAddresses."""
+
+    postcode: str
+    addresses: list[AddressOut]
+
+
+class JobOut(Wire):
+    """What will be booked."""
+
+    sor_code: str | None
+    trade: str
+    priority: int
+    duration_minutes: int
+
+
+class WindowOut(Wire):
+    """A free window; ``id`` is what createRepair and rescheduleRepair take."""
+
+    id: str
+    label: str
+    start: datetime
+    end: datetime
+
+
+class AppointmentDay(Wire):
+    """The free windows of one day."""
+
+    date: date
+    windows: list[WindowOut]
+
+
+class AppointmentPage(Wire):
+    """listAppointments."""
+
+    days: list[AppointmentDay]
+    next_cursor: str | None
+
+
+class AppointmentOut(Wire):
+    """A booked window."""
+
+    start: datetime
+    end: datetime
+    label: str
+
+
+class RepairOut(Wire):
+    """A repair, as createRepair, getRepair, cancelRepair and rescheduleRepair answer it."""
+
+    reference: str
+    council_id: str
+    uprn: str
+    status: Literal["received", "booked", "in_progress", "completed", "cancelled"]
+    job: JobOut
+    triage_path: str | None
+    description: str
+    appointment: AppointmentOut | None
+    next_steps: str
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,142 @@
+"""The built-in address register: a table of eligible properties, filled from CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from repairs_gateway.domain.postcodes import InvalidPostcode, normalise_postcode
+from repairs_gateway.persistence.models import RegisterAddress
+from repairs_gateway.persistence.upsert import upsert
+from repairs_gateway.ports import AdapterContext, Address, PropertyKind
+
+CSV_COLUMNS = (
+    "uprn",
+    "address_line_1",
+    "address_line_2",
+    "address_line_3",
+    "address_line_4",
+    "postcode",
+    "kind",
+    "property_ref",
+)
+KINDS = ("dwelling", "communal")
+
+
+class RegisterSettings(BaseModel):
+    """The register has no settings: its rows are loaded with ``addresses import``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _address(row: RegisterAddress) -> Address:
+    kind: PropertyKind = "communal" if row.kind == "communal" else "dwelling"
+    return Address(row.uprn, tuple(row.lines), row.postcode, kind, row.property_ref)
+
+
+class AddressRegister:
+    """An ``AddressSource`` over the ``register_addresses`` table."""
+
+    def __init__(self, council_id: str, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._council = council_id
+        self._sessions = sessions
+
+    async def addresses_at(self, postcode: str) -> Sequence[Address]:
+        """Eligible properties at a normalised postcode, in UPRN order."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(RegisterAddress)
+                .where(RegisterAddress.council_id == self._council)
+                .where(RegisterAddress.postcode == postcode)
+                .order_by(RegisterAddress.uprn)
+            )
+            return [_address(row) for row in rows]
+
+    async def address(self, uprn: str) -> Address | None:
+        """The property with this UPRN, or None."""
+        async with self._sessions() as session:
+            row = await session.get(RegisterAddress, (self._council, uprn))
+            return _address(row) if row else None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What an import did."""
+
+    imported: int
+
+
+class CsvImportError(ValueError):
+    """A CSV that cannot be imported; ``problems`` has one line per bad row, nothing was stored."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def parse_csv(text: str) -> list[dict[str, object]]:
+    """Validate a register CSV; raises CsvImportError naming each bad line and field."""
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"uprn", "address_line_1", "postcode"} - set(reader.fieldnames or ())
+    if missing:
+        raise CsvImportError([f"header: missing column(s) {', '.join(sorted(missing))}"])
+    rows: list[dict[str, object]] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for number, raw in enumerate(reader, start=2):
+        uprn = (raw.get("uprn") or "").strip()
+        where = f"line {number}"
+        if not (uprn.isascii() and uprn.isdigit() and 1 <= len(uprn) <= 12):
+            problems.append(f"{where}: uprn: {uprn!r} is not 1 to 12 digits")
+        elif uprn in seen:
+            problems.append(f"{where}: uprn: {uprn} appears twice")
+        seen.add(uprn)
+        try:
+            postcode = normalise_postcode(raw.get("postcode") or "")
+        except InvalidPostcode as exc:
+            problems.append(f"{where}: postcode: {exc}")
+            postcode = ""
+        kind = (raw.get("kind") or "dwelling").strip().lower()
+        if kind not in KINDS:
+            problems.append(f"{where}: kind: {kind!r} is not one of {', '.join(KINDS)}")
+        lines = [value.strip() for key in CSV_COLUMNS[1:5] if (value := raw.get(key) or "").strip()]
+        if not lines:
+            problems.append(f"{where}: address_line_1: is empty")
+        if any(len(line) > 120 for line in lines):
+            problems.append(f"{where}: address lines have at most 120 characters")
+        rows.append(
+            {
+                "uprn": uprn,
+                "lines": lines,
+                "postcode": postcode,
+                "kind": kind,
+                "property_ref": (raw.get("property_ref") or "").strip() or None,
+            }
+        )
+    if problems:
+        raise CsvImportError(problems)
+    return rows
+
+
+async def import_csv(sessions: async_sessionmaker[AsyncSession], council_id: str, text: str) -> ImportResult:
+    """Add or replace the register rows in ``text`` for one council, all or nothing."""
+    rows = parse_csv(text)
+    async with sessions.begin() as session:
+        for row in rows:
+            await upsert(
+                session, RegisterAddress, {"council_id": council_id, **row}, keys=("council_id", "uprn")
+            )
+    return ImportResult(len(rows))
+
+
+def build_register(settings: RegisterSettings, context: AdapterContext) -> AddressRegister:
+    """The plugin factory."""
+    if context.database is None:
+        raise ValueError("the built-in register needs the gateway's database")
+    return AddressRegister(context.council_id, context.database)

@@ -1,0 +1,175 @@
+"""The schema of the councils file (YAML). Field names are snake_case in the file.
+
+Adaptor settings are left as plain mappings here and validated against each adaptor's
+own settings model by the loader, once the adaptor has been found.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from typing import Annotated, Any, Literal
+from zoneinfo import available_timezones
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from repairs_gateway.ports import Priority
+
+OPTION_ID = r"^[a-z0-9-]{1,40}$"
+TRADE = r"^[a-z][a-z-]{0,31}$"
+SOR_CODE = r"^[A-Za-z0-9]{1,16}$"
+MAX_TRIAGE_TIERS = 3
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class JobSpec(_Strict):
+    """A bookable job at a triage leaf or in the SoR catalogue."""
+
+    sor_code: Annotated[str, Field(pattern=SOR_CODE)] | None = None
+    trade: Annotated[str, Field(pattern=TRADE)]
+    priority: Priority = Priority.NORMAL
+    duration_minutes: int = Field(ge=15, le=480)
+
+
+ExitKind = Literal["emergency", "unable_to_book", "not_responsible", "contact_us"]
+
+
+class ExitSpec(_Strict):
+    """An early exit: the resident is told what to do instead of booking online."""
+
+    kind: ExitKind
+    message: str = Field(min_length=1, max_length=500)
+
+
+class TriageOptionSpec(_Strict):
+    """One answer to a triage question: leads to another question, a job or an exit."""
+
+    id: Annotated[str, Field(pattern=OPTION_ID)]
+    label: str = Field(min_length=1, max_length=120)
+    next: TriageNodeSpec | None = None
+    job: JobSpec | None = None
+    exit: ExitSpec | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_outcome(self) -> TriageOptionSpec:
+        given = [name for name in ("next", "job", "exit") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"option {self.id!r} must have exactly one of next, job or exit (has {given or 'none'})"
+            )
+        return self
+
+
+class TriageNodeSpec(_Strict):
+    """A triage question and its answers."""
+
+    question: str = Field(min_length=1, max_length=200)
+    options: list[TriageOptionSpec] = Field(min_length=1)
+
+    @field_validator("options")
+    @classmethod
+    def _unique_ids(cls, options: list[TriageOptionSpec]) -> list[TriageOptionSpec]:
+        seen: set[str] = set()
+        for option in options:
+            if option.id in seen:
+                raise ValueError(f"option id {option.id!r} is used twice in one question")
+            seen.add(option.id)
+        return options
+
+
+def triage_depth(node: TriageNodeSpec) -> int:
+    """The number of tiers of questions under and including ``node``."""
+    return 1 + max((triage_depth(o.next) for o in node.options if o.next), default=0)
+
+
+class AdapterRef(_Strict):
+    """Which adaptor serves a role, and its settings (validated by the adaptor's model)."""
+
+    adapter: str = Field(min_length=1)
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class SchedulerRoute(AdapterRef):
+    """A scheduler and the trades routed to it (``"*"`` for every other trade)."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,40}$")]
+    trades: list[str] = Field(min_length=1)
+
+    @field_validator("trades")
+    @classmethod
+    def _trade_names(cls, trades: list[str]) -> list[str]:
+        for trade in trades:
+            if trade != "*" and not re.fullmatch(TRADE, trade):
+                raise ValueError(f"{trade!r} is not a trade name (lower case letters and '-') or '*'")
+        return trades
+
+
+class WindowLabel(_Strict):
+    """A named appointment window. When a council lists windows, only backend slots that
+    match one of them exactly are offered, under its label."""
+
+    label: str = Field(min_length=1, max_length=40)
+    start: time
+    end: time
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WindowLabel:
+        if self.end <= self.start:
+            raise ValueError(f"window {self.label!r} ends before it starts")
+        return self
+
+
+class CouncilSpec(_Strict):
+    """One council: its backends, its triage tree and how it presents windows."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+    name: str = Field(min_length=1, max_length=200)
+    reference_prefix: Annotated[str, Field(pattern=r"^[A-Z]{2,6}$")]
+    timezone: str = "Europe/London"
+    days_per_page: int = Field(default=5, ge=1, le=14)
+    horizon_days: int = Field(default=60, ge=7, le=365)
+    addresses: AdapterRef
+    schedulers: list[SchedulerRoute] = Field(min_length=1)
+    works_orders: AdapterRef | None = None
+    windows: list[WindowLabel] = Field(default_factory=list)
+    triage: TriageNodeSpec
+    sor_codes: dict[Annotated[str, Field(pattern=SOR_CODE)], JobSpec] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        if zone not in available_timezones():
+            raise ValueError(f"{zone!r} is not an IANA time zone")
+        return zone
+
+    @field_validator("triage")
+    @classmethod
+    def _at_most_three_tiers(cls, node: TriageNodeSpec) -> TriageNodeSpec:
+        if triage_depth(node) > MAX_TRIAGE_TIERS:
+            raise ValueError(f"the triage tree has more than {MAX_TRIAGE_TIERS} tiers")
+        return node
+
+    @model_validator(mode="after")
+    def _routing(self) -> CouncilSpec:
+        names = [s.name for s in self.schedulers]
+        if len(set(names)) != len(names):
+            raise ValueError("scheduler names must be unique")
+        seen: set[str] = set()
+        for route in self.schedulers:
+            for trade in route.trades:
+                if trade in seen:
+                    raise ValueError(f"trade {trade!r} is routed to more than one scheduler")
+                seen.add(trade)
+        return self
+
+
+class CouncilFile(_Strict):
+    """The whole file: a list of councils."""
+
+    councils: list[dict[str, Any]] = Field(min_length=1)
+
+
+TriageOptionSpec.model_rebuild()

@@ -1,0 +1,1 @@
+"""The demo: two councils on the built-in backends, with sample addresses. Simulated data."""

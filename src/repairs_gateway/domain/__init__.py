@@ -1,0 +1,1 @@
+"""Pure domain rules: postcodes, references, window tokens, triage and windows."""

@@ -1,0 +1,33 @@
+"""Naming and filtering the windows a scheduler offers."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from repairs_gateway.config.schema import WindowLabel
+
+NOON = time(12, 0)
+
+
+def default_label(start: datetime, end: datetime) -> str:
+    """A plain label for a window the council has not named."""
+    if end.time() <= NOON:
+        return "Morning"
+    if start.time() >= NOON:
+        return "Afternoon"
+    if (end - start).total_seconds() >= 6 * 3600:
+        return "All day"
+    return f"{start:%H:%M} to {end:%H:%M}"
+
+
+def label_for(start: datetime, end: datetime, allowed: list[WindowLabel]) -> str | None:
+    """The window's label, or None when the council lists windows and this is not one.
+
+    ``start`` and ``end`` must be in the council's local time.
+    """
+    if not allowed:
+        return default_label(start, end)
+    for window in allowed:
+        if window.start == start.time() and window.end == end.time():
+            return window.label
+    return None

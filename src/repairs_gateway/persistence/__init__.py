@@ -1,0 +1,1 @@
+"""Persistence: tables, engine and migrations (SQLite by default, PostgreSQL in production)."""

@@ -1,0 +1,151 @@
+"""The gateway's tables. Migrations in ``migrations/`` must match these."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored in UTC and read back timezone-aware, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the gateway's tables."""
+
+
+class ApiClient(Base):
+    """A front-end allowed to call the API; only a hash of its key is kept."""
+
+    __tablename__ = "api_clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiClientCouncil(Base):
+    """A council an API client may use."""
+
+    __tablename__ = "api_client_councils"
+
+    client_id: Mapped[int] = mapped_column(ForeignKey("api_clients.id", ondelete="CASCADE"), primary_key=True)
+    council_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+
+
+class RegisterAddress(Base):
+    """A property in the built-in address register."""
+
+    __tablename__ = "register_addresses"
+    __table_args__ = (Index("ix_register_addresses_postcode", "council_id", "postcode"),)
+
+    council_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    uprn: Mapped[str] = mapped_column(String(12), primary_key=True)
+    lines: Mapped[list[str]] = mapped_column(JSON)
+    postcode: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(16))
+    property_ref: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class Repair(Base):
+    """A repair a resident reported: stored before any backend is called."""
+
+    __tablename__ = "repairs"
+    __table_args__ = (
+        UniqueConstraint("council_id", "client_id", "idempotency_key", name="uq_repairs_idempotency"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    council_id: Mapped[str] = mapped_column(String(63), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("api_clients.id"))
+    uprn: Mapped[str] = mapped_column(String(12))
+    triage_path: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    trade: Mapped[str] = mapped_column(String(32))
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    priority: Mapped[int] = mapped_column(Integer)
+    sor_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    description: Mapped[str] = mapped_column(Text)
+    contact_name: Mapped[str] = mapped_column(String(100))
+    contact_phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    contact_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    preferred_channel: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))
+    scheduler: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    window_end: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    window_label: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    backend_refs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    works_order_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Set while a backend call for this repair is under way, so a concurrent retry with the
+    # same Idempotency-Key is told to wait rather than answered a half-made repair.
+    in_flight: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Why the last backend call failed, for staff; never shown to residents.
+    backend_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class CalendarLoad(Base):
+    """How many jobs the built-in calendar has booked into one window for one trade."""
+
+    __tablename__ = "calendar_load"
+
+    council_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    window: Mapped[str] = mapped_column(String(11), primary_key=True)  # "08:00-12:00"
+    bucket: Mapped[str] = mapped_column(String(32), primary_key=True)  # a trade, or "*"
+    booked: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CalendarBooking(Base):
+    """A booking in the built-in calendar, so cancel and reschedule free the right window."""
+
+    __tablename__ = "calendar_bookings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    council_id: Mapped[str] = mapped_column(String(63))
+    reference: Mapped[str] = mapped_column(String(16), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    window: Mapped[str] = mapped_column(String(11))
+    bucket: Mapped[str] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -1,0 +1,163 @@
+"""Cross-cutting concerns around every adaptor call, applied once here and not in adaptors:
+a timeout, retries of idempotent calls with backoff, metrics and logging.
+
+An adaptor that raises anything but a typed ``AdapterError`` is treated as having rejected
+the request, so a bug in an adaptor can never surface as a bare exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from repairs_gateway.metrics import Metrics
+from repairs_gateway.ports import (
+    AdapterError,
+    Address,
+    AddressSource,
+    BackendRejected,
+    BackendUnavailable,
+    Booking,
+    BookingRequest,
+    BookingState,
+    Job,
+    NotFound,
+    Scheduler,
+    Slot,
+    SlotQuery,
+    SlotUnavailable,
+    WorksOrderRequest,
+    WorksOrderSink,
+)
+
+T = TypeVar("T")
+log = logging.getLogger("repairs_gateway.backend")
+
+_OUTCOMES: tuple[tuple[type[AdapterError], str], ...] = (
+    (SlotUnavailable, "slot_unavailable"),
+    (NotFound, "not_found"),
+    (BackendUnavailable, "unavailable"),
+    (BackendRejected, "rejected"),
+)
+
+
+def _outcome(error: AdapterError) -> str:
+    return next((name for kind, name in _OUTCOMES if isinstance(error, kind)), "error")
+
+
+class BackendCaller:
+    """Runs adaptor calls with a timeout, retries and metrics."""
+
+    def __init__(self, metrics: Metrics, timeout: float, retries: int, backoff: float = 0.05) -> None:
+        self._metrics = metrics
+        self.timeout = timeout
+        self._retries = retries
+        self._backoff = backoff
+
+    async def _once(self, adapter: str, call: str, run: Callable[[], Awaitable[T]]) -> T:
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.timeout):
+                result = await run()
+        except TimeoutError:
+            error: AdapterError = BackendUnavailable(
+                "the backend did not answer in time", detail=f"timeout after {self.timeout}s"
+            )
+        except AdapterError as exc:
+            error = exc
+        except Exception as exc:  # an adaptor bug must not escape as a bare exception
+            log.exception("adaptor %s raised an untyped error in %s", adapter, call)
+            error = BackendRejected("the backend's answer could not be used", detail=repr(exc))
+        else:
+            self._metrics.backend_calls.labels(adapter, call, "ok").inc()
+            self._metrics.backend_seconds.labels(adapter, call).observe(time.perf_counter() - started)
+            return result
+        self._metrics.backend_calls.labels(adapter, call, _outcome(error)).inc()
+        self._metrics.backend_seconds.labels(adapter, call).observe(time.perf_counter() - started)
+        log.warning("%s.%s failed: %s (%s)", adapter, call, error, error.detail)
+        raise error
+
+    async def call(self, adapter: str, call: str, run: Callable[[], Awaitable[T]], *, idempotent: bool) -> T:
+        """Run ``run`` once, or with retries when it is idempotent and the backend was
+        unavailable; raises the adaptor's typed error."""
+        attempts = 1 + (self._retries if idempotent else 0)
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self._once(adapter, call, run)
+            except BackendUnavailable:
+                if attempt == attempts:
+                    raise
+                await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
+
+
+class GuardedAddresses:
+    """An ``AddressSource`` whose calls go through the ``BackendCaller``."""
+
+    def __init__(self, inner: AddressSource, name: str, caller: BackendCaller) -> None:
+        self._inner, self._name, self._caller = inner, name, caller
+
+    async def addresses_at(self, postcode: str) -> Sequence[Address]:
+        """See ``AddressSource.addresses_at``."""
+        return await self._caller.call(
+            self._name, "addresses_at", lambda: self._inner.addresses_at(postcode), idempotent=True
+        )
+
+    async def address(self, uprn: str) -> Address | None:
+        """See ``AddressSource.address``."""
+        return await self._caller.call(
+            self._name, "address", lambda: self._inner.address(uprn), idempotent=True
+        )
+
+
+class GuardedScheduler:
+    """A ``Scheduler`` whose calls go through the ``BackendCaller``. Booking and moving are
+    never retried: a lost answer might hide a booking that was made."""
+
+    def __init__(self, inner: Scheduler, name: str, caller: BackendCaller) -> None:
+        self._inner, self._name, self._caller = inner, name, caller
+
+    async def slots(self, query: SlotQuery) -> Sequence[Slot]:
+        """See ``Scheduler.slots``."""
+        return await self._caller.call(self._name, "slots", lambda: self._inner.slots(query), idempotent=True)
+
+    async def book(self, request: BookingRequest) -> Booking:
+        """See ``Scheduler.book``."""
+        return await self._caller.call(
+            self._name, "book", lambda: self._inner.book(request), idempotent=False
+        )
+
+    async def reschedule(self, booking: Booking, job: Job, slot: Slot) -> Booking:
+        """See ``Scheduler.reschedule``."""
+        return await self._caller.call(
+            self._name,
+            "reschedule",
+            lambda: self._inner.reschedule(booking, job, slot),
+            idempotent=False,
+        )
+
+    async def cancel(self, booking: Booking) -> None:
+        """See ``Scheduler.cancel`` (idempotent, so retried)."""
+        await self._caller.call(self._name, "cancel", lambda: self._inner.cancel(booking), idempotent=True)
+
+    async def status(self, booking: Booking) -> BookingState:
+        """See ``Scheduler.status``."""
+        return await self._caller.call(
+            self._name, "status", lambda: self._inner.status(booking), idempotent=True
+        )
+
+
+class GuardedWorksOrders:
+    """A ``WorksOrderSink`` whose calls go through the ``BackendCaller`` (never retried)."""
+
+    def __init__(self, inner: WorksOrderSink, name: str, caller: BackendCaller) -> None:
+        self._inner, self._name, self._caller = inner, name, caller
+
+    async def raise_order(self, request: WorksOrderRequest) -> str:
+        """See ``WorksOrderSink.raise_order``."""
+        return await self._caller.call(
+            self._name, "raise_order", lambda: self._inner.raise_order(request), idempotent=False
+        )

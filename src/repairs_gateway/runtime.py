@@ -1,0 +1,104 @@
+"""The running gateway's view of each council: its adaptors (guarded), routing and catalogue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from repairs_gateway.config.loader import BoundAdapter, CouncilConfig, GatewayConfig
+from repairs_gateway.config.schema import CouncilSpec
+from repairs_gateway.domain.triage import Catalogue
+from repairs_gateway.ports import (
+    AdapterContext,
+    AddressSource,
+    Closable,
+    Scheduler,
+    WorksOrderSink,
+)
+from repairs_gateway.resilience import (
+    BackendCaller,
+    GuardedAddresses,
+    GuardedScheduler,
+    GuardedWorksOrders,
+)
+
+
+@dataclass
+class CouncilRuntime:
+    """One council, ready to serve."""
+
+    spec: CouncilSpec
+    catalogue: Catalogue
+    addresses: AddressSource
+    schedulers: dict[str, Scheduler]
+    routes: dict[str, str]
+    works_orders: WorksOrderSink | None = None
+    raw_adaptors: list[Any] = field(default_factory=list)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The council's time zone."""
+        return ZoneInfo(self.spec.timezone)
+
+    def scheduler_for(self, trade: str) -> str | None:
+        """The name of the scheduler that takes jobs of this trade."""
+        return self.routes.get(trade, self.routes.get("*"))
+
+
+def _build(bound: BoundAdapter, context: AdapterContext) -> Any:
+    return bound.plugin.build(bound.settings, context)
+
+
+def build_council(
+    config: CouncilConfig,
+    caller: BackendCaller,
+    sessions: async_sessionmaker[AsyncSession],
+) -> CouncilRuntime:
+    """Instantiate a council's adaptors, each wrapped by the shared ``BackendCaller``."""
+    spec = config.spec
+    context = AdapterContext(council_id=spec.id, timezone=spec.timezone, database=sessions)
+    raw: list[Any] = []
+
+    address_source = _build(config.addresses, context)
+    raw.append(address_source)
+    schedulers: dict[str, Scheduler] = {}
+    routes: dict[str, str] = {}
+    for route, bound in config.schedulers:
+        scheduler = _build(bound, context)
+        raw.append(scheduler)
+        schedulers[route.name] = GuardedScheduler(scheduler, bound.plugin.name, caller)
+        routes.update({trade: route.name for trade in route.trades})
+    works = None
+    if config.works_orders is not None:
+        sink = _build(config.works_orders, context)
+        raw.append(sink)
+        works = GuardedWorksOrders(sink, config.works_orders.plugin.name, caller)
+    return CouncilRuntime(
+        spec=spec,
+        catalogue=Catalogue(spec),
+        addresses=GuardedAddresses(address_source, config.addresses.plugin.name, caller),
+        schedulers=schedulers,
+        routes=routes,
+        works_orders=works,
+        raw_adaptors=raw,
+    )
+
+
+def build_councils(
+    config: GatewayConfig, caller: BackendCaller, sessions: async_sessionmaker[AsyncSession]
+) -> dict[str, CouncilRuntime]:
+    """Every configured council."""
+    return {cid: build_council(c, caller, sessions) for cid, c in config.councils.items()}
+
+
+async def close_councils(councils: dict[str, CouncilRuntime]) -> None:
+    """Close every adaptor that holds connections or sessions, once each."""
+    seen: set[int] = set()
+    for council in councils.values():
+        for adaptor in council.raw_adaptors:
+            if id(adaptor) not in seen and isinstance(adaptor, Closable):
+                seen.add(id(adaptor))
+                await adaptor.aclose()

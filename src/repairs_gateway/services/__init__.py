@@ -1,0 +1,1 @@
+"""The gateway's use cases: addresses, appointments, repairs and API clients."""

@@ -1,0 +1,26 @@
+"""Process-wide settings, read from ``REPAIRS_GATEWAY_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Settings of one gateway process. Secrets come from the environment only."""
+
+    model_config = SettingsConfigDict(env_prefix="REPAIRS_GATEWAY_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./repairs-gateway.db"
+    config_file: Path = Path("councils.yaml")
+    token_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="Key that signs appointment window ids; at least 32 characters.",
+    )
+    window_ttl_seconds: int = Field(default=1800, ge=60, le=86400)
+    max_body_bytes: int = Field(default=16 * 1024, ge=1024)
+    backend_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    backend_retries: int = Field(default=2, ge=0, le=5)
+    log_level: str = "INFO"

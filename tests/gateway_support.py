@@ -1,0 +1,78 @@
+"""What the gateway's tests share: the app under test and the database helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import yaml
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from repairs_gateway.config.loader import GatewayConfig
+from repairs_gateway.demo.run import demo_config_path
+from repairs_gateway.persistence.db import make_engine
+from repairs_gateway.services.clients import create_client
+from repairs_gateway.settings import Settings
+
+TABLES = (
+    "calendar_bookings",
+    "calendar_load",
+    "repairs",
+    "api_client_councils",
+    "api_clients",
+    "register_addresses",
+)
+
+
+async def empty_tables(url: str) -> None:
+    """Delete every row, keeping the schema."""
+    engine = make_engine(url)
+    async with engine.begin() as connection:
+        for table in TABLES:
+            await connection.execute(text(f"DELETE FROM {table}"))
+    await engine.dispose()
+
+
+def demo_document() -> dict[str, Any]:
+    """The demo councils file, parsed (tests adjust copies of it)."""
+    document: dict[str, Any] = yaml.safe_load(demo_config_path().read_text(encoding="utf-8"))
+    return document
+
+
+@dataclass
+class Gateway:
+    """A running app, its HTTP client, a key for every demo council and the database."""
+
+    client: httpx.AsyncClient
+    key: str
+    sessions: async_sessionmaker[AsyncSession]
+    settings: Settings
+    app: Any
+
+    def auth(self, key: str | None = None) -> dict[str, str]:
+        """The Authorization header for ``key`` (default: the all-councils key)."""
+        return {"Authorization": f"Bearer {key or self.key}"}
+
+    async def new_key(self, *councils: str) -> str:
+        """A key scoped to ``councils``."""
+        return await create_client(self.sessions, "test", list(councils))
+
+    async def count(self, table: str = "repairs") -> int:
+        """Rows in a table."""
+        async with self.sessions() as session:
+            return int((await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())
+
+
+async def prepare_without_migrating(
+    settings: Settings, config: GatewayConfig, sessions: async_sessionmaker[AsyncSession]
+) -> str:
+    """Load the demo addresses and create a key for every council (the schema exists)."""
+    from repairs_gateway.builtin.address_register import import_csv
+    from repairs_gateway.demo.run import ADDRESS_FILES, DEMO
+
+    for council, name in ADDRESS_FILES.items():
+        if council in config.councils:
+            await import_csv(sessions, council, (DEMO / name).read_text(encoding="utf-8"))
+    return await create_client(sessions, "tests", sorted(config.councils))

@@ -37,6 +37,8 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def postgres_url() -> str:
     """The PostgreSQL test database, migrated; skipped when none is configured."""
     if not PG_URL:
+        if os.environ.get("REPAIRS_GATEWAY_REQUIRE_POSTGRES"):
+            pytest.fail("REPAIRS_GATEWAY_REQUIRE_POSTGRES is set but REPAIRS_GATEWAY_TEST_DATABASE_URL is not")
         pytest.skip("REPAIRS_GATEWAY_TEST_DATABASE_URL is not set (.ci/run sets it)")
     upgrade(PG_URL)
     return PG_URL

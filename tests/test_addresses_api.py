@@ -43,7 +43,18 @@ async def test_councils_see_only_their_own_addresses(gateway: Gateway) -> None:
 
 @pytest.mark.parametrize(
     "postcode",
-    ["", "   ", "NF1", "1AA NF1", "NF1 1AAA", "NF1-1AA", "N" * 40, "NF1 1ÄA", "\uff2e\uff26\uff11 \uff11\uff21\uff21", "NF1 1AA;--"],
+    [
+        "",
+        "   ",
+        "NF1",
+        "1AA NF1",
+        "NF1 1AAA",
+        "NF1-1AA",
+        "N" * 40,
+        "NF1 1ÄA",
+        "\uff2e\uff26\uff11 \uff11\uff21\uff21",
+        "NF1 1AA;--",
+    ],
     ids=[
         "empty",
         "blank",

@@ -38,7 +38,9 @@ def postgres_url() -> str:
     """The PostgreSQL test database, migrated; skipped when none is configured."""
     if not PG_URL:
         if os.environ.get("REPAIRS_GATEWAY_REQUIRE_POSTGRES"):
-            pytest.fail("REPAIRS_GATEWAY_REQUIRE_POSTGRES is set but REPAIRS_GATEWAY_TEST_DATABASE_URL is not")
+            pytest.fail(
+                "REPAIRS_GATEWAY_REQUIRE_POSTGRES is set but REPAIRS_GATEWAY_TEST_DATABASE_URL is not"
+            )
         pytest.skip("REPAIRS_GATEWAY_TEST_DATABASE_URL is not set (.ci/run sets it)")
     upgrade(PG_URL)
     return PG_URL
@@ -78,11 +80,13 @@ async def make_gateway(database_url: str) -> AsyncIterator[GatewayFactory]:
         all_plugins = {**discover_plugins(), **(plugins or {})}
         config: GatewayConfig = parse_config(document or demo_document(), all_plugins, {})
         settings = Settings(
-            database_url=database_url,
-            config_file=Path("unused.yaml"),
-            token_secret=secrets.token_urlsafe(40),
-            backend_timeout_seconds=2.0,
-            **overrides,
+            **{
+                "database_url": database_url,
+                "config_file": Path("unused.yaml"),
+                "token_secret": secrets.token_urlsafe(40),
+                "backend_timeout_seconds": 2.0,
+                **overrides,
+            }
         )
         key = await prepare_without_migrating(settings, config, sessions)
         app = create_app(settings, config)

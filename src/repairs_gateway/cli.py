@@ -180,3 +180,7 @@ def simulate(adapter: str, port: int, latency_ms: float, fail_rate: float, seed:
     backend = plugin.simulator(SimulatorOptions(latency_ms, fail_rate, seed))
     click.echo(backend.describe(f"http://127.0.0.1:{port}"))
     uvicorn.run(backend.app, host="127.0.0.1", port=port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

@@ -52,7 +52,8 @@ class GatewayConfig:
 def _format(error: Mapping[str, Any], prefix: str) -> str:
     where = ".".join(str(part) for part in error["loc"])
     where = f"{prefix}.{where}" if prefix and where else prefix or where
-    return f"{where}: {error['msg']}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
 
 
 def _resolve_env(

@@ -1,8 +1,9 @@
 """Repair references a resident can read over the phone: ``NF-7KQ3M9X``.
 
 A council prefix, then six random characters and a check character, from an alphabet
-without the look-alikes 0/O and 1/I/L. The check character (Luhn mod N) catches any
-single misread character and most swaps of neighbours.
+without the look-alikes 0/O and 1/I/L. The check character makes the position-weighted sum
+of all seven characters (weights 1 to 7) zero modulo 31; as 31 is prime and the weights are
+distinct, every single misread character and every swap of two characters is caught.
 """
 
 from __future__ import annotations
@@ -21,15 +22,11 @@ class InvalidReference(ValueError):
 
 
 def check_character(body: str) -> str:
-    """The Luhn mod N check character of ``body`` (characters of ALPHABET)."""
+    """The check character that follows ``body`` (characters of ALPHABET)."""
     base = len(ALPHABET)
-    total = 0
-    factor = 2
-    for char in reversed(body):
-        addend = factor * _VALUE[char]
-        total += addend // base + addend % base
-        factor = 1 if factor == 2 else 2
-    return ALPHABET[(base - total % base) % base]
+    total = sum(weight * _VALUE[char] for weight, char in enumerate(body, start=1))
+    weight = len(body) + 1
+    return ALPHABET[(-total * pow(weight, -1, base)) % base]
 
 
 def new_reference(prefix: str) -> str:

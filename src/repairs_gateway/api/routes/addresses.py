@@ -39,7 +39,7 @@ async def list_addresses(
 @router.get(
     "/v1/councils/{councilId}/triage",
     operation_id="getTriage",
-    responses={200: {"description": "The council's triage tree."}, **problems(401, 403, 404)},
+    responses={200: {"description": "The council's triage tree."}, **problems(400, 401, 403, 404)},
 )
 async def get_triage(council: Council) -> dict[str, Any]:
     """The council's diagnosis tree."""

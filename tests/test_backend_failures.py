@@ -1,0 +1,170 @@
+"""Honest failure: a scheduler that is down or slow never loses a repair nor makes a 5xx out
+of a booking; reads answer 503 with Retry-After."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from gateway_support import Gateway, demo_document
+from journey import NORTHFIELD, create, first_window, repair_body
+
+from repairs_gateway.builtin.calendar import BuiltinCalendar, CalendarSettings, build_calendar
+from repairs_gateway.ports import (
+    AdapterContext,
+    AdapterPlugin,
+    BackendUnavailable,
+    Booking,
+    BookingRequest,
+    Slot,
+    SlotQuery,
+)
+
+
+@dataclass
+class Switch:
+    """How the test scheduler misbehaves."""
+
+    mode: str = "ok"  # ok | down | slow | bug
+    calls: int = 0
+
+
+class FlakyCalendar:
+    """The built-in calendar, with failures switched on by the test."""
+
+    def __init__(self, inner: BuiltinCalendar, switch: Switch) -> None:
+        self._inner, self._switch = inner, switch
+
+    async def _misbehave(self) -> None:
+        self._switch.calls += 1
+        if self._switch.mode == "down":
+            raise BackendUnavailable("connection refused", detail="test: down")
+        if self._switch.mode == "slow":
+            await asyncio.sleep(30)
+        if self._switch.mode == "bug":
+            raise KeyError("orderId")
+
+    async def slots(self, query: SlotQuery) -> Sequence[Slot]:
+        await self._misbehave()
+        return await self._inner.slots(query)
+
+    async def book(self, request: BookingRequest) -> Booking:
+        await self._misbehave()
+        return await self._inner.book(request)
+
+    async def reschedule(self, booking: Booking, job: Any, slot: Slot) -> Booking:
+        await self._misbehave()
+        return await self._inner.reschedule(booking, job, slot)
+
+    async def cancel(self, booking: Booking) -> None:
+        await self._misbehave()
+        await self._inner.cancel(booking)
+
+    async def status(self, booking: Booking) -> Any:
+        await self._misbehave()
+        return await self._inner.status(booking)
+
+
+@pytest.fixture
+async def flaky(make_gateway: Any) -> tuple[Gateway, Switch]:
+    switch = Switch()
+
+    def build(settings: CalendarSettings, context: AdapterContext) -> FlakyCalendar:
+        return FlakyCalendar(build_calendar(settings, context), switch)
+
+    plugin = AdapterPlugin("flaky-calendar", frozenset({"scheduler"}), CalendarSettings, build)
+    document = demo_document()
+    document["councils"][0]["schedulers"][0]["adapter"] = "flaky-calendar"
+    gateway: Gateway = await make_gateway(
+        document=document, plugins={"flaky-calendar": plugin}, backend_timeout_seconds=0.3
+    )
+    return gateway, switch
+
+
+@pytest.mark.parametrize("mode", ["down", "slow", "bug"])
+async def test_a_failed_booking_still_stores_the_repair_and_answers_its_reference(
+    flaky: tuple[Gateway, Switch], mode: str
+) -> None:
+    gateway, switch = flaky
+    window = await first_window(gateway)
+    switch.mode = mode
+    response = await create(gateway, repair_body(window["id"]))
+    assert response.status_code == 201
+    repair = response.json()
+    assert repair["status"] == "received"
+    assert repair["appointment"] is None
+    assert "could not book" in repair["nextSteps"]
+    assert await gateway.count() == 1
+    switch.mode = "ok"
+    fetched = await gateway.client.get(f"{NORTHFIELD}/repairs/{repair['reference']}", headers=gateway.auth())
+    assert fetched.json()["status"] == "received"
+    # Once the scheduler is back, the same repair can be booked.
+    window = await first_window(gateway)
+    booked = await gateway.client.post(
+        f"{NORTHFIELD}/repairs/{repair['reference']}/reschedule",
+        json={"windowId": window["id"]},
+        headers=gateway.auth(),
+    )
+    assert booked.json()["status"] == "booked"
+
+
+async def test_a_booking_is_never_retried_but_reads_are(flaky: tuple[Gateway, Switch]) -> None:
+    gateway, switch = flaky
+    window = await first_window(gateway)
+    switch.mode, switch.calls = "down", 0
+    await create(gateway, repair_body(window["id"]))
+    assert switch.calls == 1
+    switch.calls = 0
+    response = await gateway.client.get(
+        f"{NORTHFIELD}/appointments",
+        params={"uprn": "100012345001", "triagePath": "kitchen/sink/blocked"},
+        headers=gateway.auth(),
+    )
+    assert switch.calls == 3  # one call and two retries
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "30"
+    assert response.json()["type"] == "/problems/backend-unavailable"
+
+
+async def test_a_slow_scheduler_is_cut_off_at_the_timeout(flaky: tuple[Gateway, Switch]) -> None:
+    gateway, switch = flaky
+    switch.mode = "slow"
+    started = asyncio.get_running_loop().time()
+    response = await gateway.client.get(
+        f"{NORTHFIELD}/appointments",
+        params={"uprn": "100012345001", "triagePath": "kitchen/sink/blocked"},
+        headers=gateway.auth(),
+    )
+    assert response.status_code == 503
+    assert asyncio.get_running_loop().time() - started < 5  # 3 attempts of 0.3 s, not 30 s
+
+
+async def test_cancel_while_the_scheduler_is_down_changes_nothing(flaky: tuple[Gateway, Switch]) -> None:
+    gateway, switch = flaky
+    window = await first_window(gateway)
+    reference = (await create(gateway, repair_body(window["id"]))).json()["reference"]
+    switch.mode = "down"
+    response = await gateway.client.post(f"{NORTHFIELD}/repairs/{reference}/cancel", headers=gateway.auth())
+    assert response.status_code == 503
+    switch.mode = "ok"
+    fetched = await gateway.client.get(f"{NORTHFIELD}/repairs/{reference}", headers=gateway.auth())
+    assert fetched.json()["status"] == "booked"
+
+
+async def test_backend_failures_are_counted_in_metrics(flaky: tuple[Gateway, Switch]) -> None:
+    gateway, switch = flaky
+    switch.mode = "down"
+    await gateway.client.get(
+        f"{NORTHFIELD}/appointments",
+        params={"uprn": "100012345001", "triagePath": "kitchen/sink/blocked"},
+        headers=gateway.auth(),
+    )
+    metrics = (await gateway.client.get("/metrics")).text
+    assert (
+        'repairs_gateway_backend_calls_total{adapter="flaky-calendar",call="slots",outcome="unavailable"} 3.0'
+        in metrics
+    )
+    assert 'repairs_gateway_requests_total{operation="listAppointments",status="503"} 1.0' in metrics

@@ -1,0 +1,76 @@
+"""The repairs-gateway command: check-config, db upgrade, clients create, addresses import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from gateway_support import demo_document
+
+from repairs_gateway.cli import main
+from repairs_gateway.demo.run import demo_config_path
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("REPAIRS_GATEWAY_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("REPAIRS_GATEWAY_CONFIG_FILE", str(demo_config_path()))
+    return tmp_path
+
+
+def test_check_config_accepts_the_demo_and_names_errors(tmp_path: Path) -> None:
+    runner = CliRunner()
+    ok = runner.invoke(main, ["check-config", str(demo_config_path())])
+    assert ok.exit_code == 0
+    assert "2 council(s): northfield, southmoor" in ok.output
+    document = demo_document()
+    document["councils"][0]["timezone"] = "Mars/Olympus"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(document))
+    failed = runner.invoke(main, ["check-config", str(bad)])
+    assert failed.exit_code == 1
+    assert "council 'northfield': timezone: 'Mars/Olympus' is not an IANA time zone" in failed.output
+
+
+def test_clients_create_prints_a_key_once_for_known_councils(env: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    created = runner.invoke(main, ["clients", "create", "--council", "northfield", "--name", "web"])
+    assert created.exit_code == 0, created.output
+    assert created.output.startswith("API key: rgk_")
+    unknown = runner.invoke(main, ["clients", "create", "--council", "atlantis", "--name", "web"])
+    assert unknown.exit_code == 1
+    assert "--council: no such council" in unknown.output
+
+
+def test_addresses_import_is_all_or_nothing_and_names_bad_lines(env: Path) -> None:
+    runner = CliRunner()
+    runner.invoke(main, ["db", "upgrade"])
+    good = env / "good.csv"
+    good.write_text(
+        "uprn,address_line_1,postcode,kind\n1001,1 High St,ab1 2cd,dwelling\n1002,2 High St,AB1 2CD,\n"
+    )
+    imported = runner.invoke(main, ["addresses", "import", str(good), "--council", "northfield"])
+    assert imported.exit_code == 0
+    assert "imported 2 address(es)" in imported.output
+    bad = env / "bad.csv"
+    bad.write_text(
+        "uprn,address_line_1,postcode,kind\n1003,3 High St,AB1 2CD,dwelling\n12x,4 High St,nowhere,shed\n"
+    )
+    refused = runner.invoke(main, ["addresses", "import", str(bad), "--council", "northfield"])
+    assert refused.exit_code == 1
+    assert "line 3: uprn: '12x' is not 1 to 12 digits" in refused.output
+    assert "line 3: postcode:" in refused.output
+    assert "line 3: kind: 'shed'" in refused.output
+    import sqlite3
+
+    rows = sqlite3.connect(env / "cli.db").execute("SELECT uprn, postcode FROM register_addresses").fetchall()
+    assert sorted(rows) == [("1001", "AB1 2CD"), ("1002", "AB1 2CD")]
+
+
+def test_simulate_names_the_simulators_installed(env: Path) -> None:
+    result = CliRunner().invoke(main, ["simulate", "no-such-backend"])
+    assert result.exit_code == 1
+    assert "no simulator for 'no-such-backend'" in result.output

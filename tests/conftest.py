@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway_support import Gateway, demo_document, empty_tables, prepare_without_migrating
 
 from repairs_gateway.api.app import create_app
 from repairs_gateway.config.loader import GatewayConfig, parse_config
@@ -21,6 +20,8 @@ from repairs_gateway.persistence.migrate import upgrade
 from repairs_gateway.ports import AdapterPlugin
 from repairs_gateway.registry import discover_plugins
 from repairs_gateway.settings import Settings
+
+from gateway_support import Gateway, demo_document, empty_tables, prepare_without_migrating
 
 PG_URL = os.environ.get("REPAIRS_GATEWAY_TEST_DATABASE_URL")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from gateway_support import Gateway
 from journey import NORTHFIELD, field_names
 

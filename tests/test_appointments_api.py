@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from gateway_support import Gateway
 from journey import NORTHFIELD, SINK, UPRN, field_names, windows
 

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from gateway_support import Gateway, demo_document
-from journey import NORTHFIELD, create, first_window, repair_body
 
 from repairs_gateway.builtin.calendar import BuiltinCalendar, CalendarSettings, build_calendar
 from repairs_gateway.ports import (
@@ -22,6 +20,9 @@ from repairs_gateway.ports import (
     Slot,
     SlotQuery,
 )
+
+from gateway_support import Gateway, demo_document
+from journey import NORTHFIELD, create, first_window, repair_body
 
 
 @dataclass

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from gateway_support import demo_document
 
 from repairs_gateway.cli import main
 from repairs_gateway.demo.run import demo_config_path
+
+from gateway_support import demo_document
 
 
 @pytest.fixture

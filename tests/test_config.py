@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from gateway_support import demo_document
 from pydantic import BaseModel, SecretStr
 
 from repairs_gateway.config.loader import ConfigError, parse_config
 from repairs_gateway.ports import AdapterPlugin
 from repairs_gateway.registry import discover_plugins
+
+from gateway_support import demo_document
 
 
 class SecretSettings(BaseModel):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from repairs_gateway.spec import spec_text
+
 from gateway_support import Gateway
 from journey import windows
-
-from repairs_gateway.spec import spec_text
 
 
 async def test_the_spec_is_served_as_written(gateway: Gateway) -> None:

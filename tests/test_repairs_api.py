@@ -7,6 +7,9 @@ import json
 from typing import Any
 
 import pytest
+
+from repairs_gateway.domain.references import parse_reference
+
 from conftest import on_both_databases
 from gateway_support import Gateway
 from journey import (
@@ -20,8 +23,6 @@ from journey import (
     repair_body,
     windows,
 )
-
-from repairs_gateway.domain.references import parse_reference
 
 
 async def _booked_window_count(gw: Gateway, window: dict[str, Any]) -> int:

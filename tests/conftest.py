@@ -47,19 +47,12 @@ def postgres_url() -> str:
     return PG_URL
 
 
-def _backends() -> list[Any]:
-    return ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-
-
 @pytest.fixture(params=["sqlite"])
 def database_url(request: pytest.FixtureRequest) -> str:
     """The database a test runs on: SQLite unless a test asks for both (``on_both_databases``)."""
     name = request.param
     url: str = request.getfixturevalue("postgres_url" if name == "postgresql" else "sqlite_url")
     return url
-
-
-on_both_databases = pytest.mark.parametrize("database_url", _backends(), indirect=True)
 
 
 GatewayFactory = Callable[..., Any]

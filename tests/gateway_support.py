@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
 import yaml
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -76,3 +77,11 @@ async def prepare_without_migrating(
         if council in config.councils:
             await import_csv(sessions, council, (DEMO / name).read_text(encoding="utf-8"))
     return await create_client(sessions, "tests", sorted(config.councils))
+
+
+def _backends() -> list[Any]:
+    return ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+# Runs a test on SQLite and on PostgreSQL (the latter needs REPAIRS_GATEWAY_TEST_DATABASE_URL).
+on_both_databases = pytest.mark.parametrize("database_url", _backends(), indirect=True)

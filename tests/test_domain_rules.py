@@ -8,10 +8,8 @@ from repairs_gateway.domain.postcodes import normalise_postcode
 from repairs_gateway.domain.references import ALPHABET, InvalidReference, new_reference, parse_reference
 
 
-def test_references_have_no_look_alike_characters_and_are_unique() -> None:
-    references = {new_reference("NF") for _ in range(2000)}
-    assert len(references) == 2000
-    for reference in references:
+def test_references_have_no_look_alike_characters() -> None:
+    for reference in (new_reference("NF") for _ in range(2000)):
         assert not set(reference[3:]) & set("01OIL")
         assert parse_reference(reference) == reference
 

@@ -10,8 +10,7 @@ import pytest
 
 from repairs_gateway.domain.references import parse_reference
 
-from conftest import on_both_databases
-from gateway_support import Gateway
+from gateway_support import Gateway, on_both_databases
 from journey import (
     NORTHFIELD,
     OTHER_UPRN,
@@ -319,3 +318,19 @@ async def test_a_non_ascii_description_round_trips(gateway: Gateway) -> None:
     response = await create(gateway, repair_body(description=text))
     assert response.status_code == 201
     assert response.json()["description"] == text
+
+
+async def test_a_reference_drawn_twice_is_drawn_again(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from repairs_gateway.services import repairs
+
+    draws = iter(["NF-7KQ3M9X", "NF-7KQ3M9X"])
+    real = repairs.new_reference
+    monkeypatch.setattr(repairs, "new_reference", lambda prefix: next(draws, None) or real(prefix))
+    first = await create(gateway, repair_body())
+    second = await create(gateway, repair_body())
+    assert first.status_code == second.status_code == 201
+    assert first.json()["reference"] == "NF-7KQ3M9X"
+    assert second.json()["reference"] != "NF-7KQ3M9X"
+    assert await gateway.count() == 2

@@ -184,7 +184,9 @@ class RepairService:
                     session.add(row)
                 return row
             except IntegrityError as exc:
-                if "idempotency" in str(exc).lower():
+                # The driver's message names the violated constraint (the statement's own text
+                # names every column, so it cannot tell the two apart).
+                if "idempotency" in str(exc.orig).lower():
                     return None
                 continue  # a reference collision: draw again
         raise RuntimeError("could not draw a unique reference")

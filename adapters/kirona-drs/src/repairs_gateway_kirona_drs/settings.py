@@ -1,0 +1,90 @@
+"""Settings of the Kirona DRS adaptor, as a council file gives them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator
+from repairs_gateway.ports import Priority
+
+DEFAULT_PRIORITIES: dict[Priority, str] = {
+    Priority.IMMEDIATE: "I",
+    Priority.EMERGENCY: "E",
+    Priority.URGENT: "U",
+    Priority.NORMAL: "N",
+    Priority.INSPECTION: "INS",
+}
+"""DRS priority codes are configured per installation; these are common defaults."""
+
+
+class DrsSettings(BaseModel):
+    """How to reach one DRS installation and how to describe jobs to it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    endpoint: AnyHttpUrl = Field(
+        description="The SOAP endpoint, https://<host>/OTWebServiceGateway_<INSTANCE>/ws/soap."
+    )
+    login: str = Field(min_length=1, description="The Web Services Gateway user.")
+    password: SecretStr = Field(description="Its password (given as {from_env: VARIABLE}).")
+    contract: str = Field(min_length=1, description="The DRS contract jobs are raised under.")
+    user_id: str = Field(
+        default="repairs-gateway",
+        min_length=1,
+        description="The userId DRS records against orders and bookings.",
+    )
+    priorities: dict[Priority, str] = Field(
+        default_factory=lambda: dict(DEFAULT_PRIORITIES),
+        description="DRS priority code per job priority (1 immediate .. 5 inspection).",
+    )
+    window_days: int = Field(
+        default=7,
+        ge=1,
+        le=14,
+        description="Days asked for in one checkAvailability call (DRS caps at 7, or 14).",
+    )
+    timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="Time limit of one SOAP call."
+    )
+    trade_sor: dict[str, str] = Field(
+        default_factory=dict,
+        description="SoR code to book by, per trade, for jobs that have no SoR code.",
+    )
+
+    @field_validator("priorities", mode="before")
+    @classmethod
+    def _merge_priorities(cls, value: Any) -> Any:
+        """Accept keys as numbers or names (``4``, ``"4"``, ``"normal"``) and keep the
+        defaults for priorities the council does not mention."""
+        if not isinstance(value, dict):
+            return value
+        merged: dict[Priority, Any] = dict(DEFAULT_PRIORITIES)
+        for key, code in value.items():
+            merged[_priority_key(key)] = code
+        return merged
+
+    @field_validator("priorities")
+    @classmethod
+    def _codes_not_blank(cls, value: dict[Priority, str]) -> dict[Priority, str]:
+        """DRS rejects orders without a priority on installations scheduled by area."""
+        for priority, code in value.items():
+            if not code.strip():
+                raise ValueError(f"priority {int(priority)} has an empty DRS code")
+        return value
+
+    def endpoint_url(self) -> str:
+        """The endpoint as a plain string."""
+        return str(self.endpoint)
+
+
+def _priority_key(key: Any) -> Priority:
+    if isinstance(key, Priority):
+        return key
+    if isinstance(key, int) or (isinstance(key, str) and key.strip().isdigit()):
+        try:
+            return Priority(int(key))
+        except ValueError:
+            pass
+    if isinstance(key, str) and key.strip().upper() in Priority.__members__:
+        return Priority[key.strip().upper()]
+    raise ValueError(f"unknown priority {key!r}: use 1..5 or a name such as 'normal'")

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from repairs_gateway.registry import discover_plugins
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -77,6 +79,30 @@ def test_the_demo_answers_addresses_appointments_and_booking(tmp_path: Path) -> 
             )
             assert booked.status_code == 201
             assert booked.json()["status"] == "booked"
+            if "kirona-drs" in discover_plugins():
+                _book_through_drs(client, f"http://127.0.0.1:{port}/v1/councils/eastbrook")
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def _book_through_drs(client: httpx.Client, base: str) -> None:
+    """Eastbrook's diary is the DRS simulator the demo started: book, read back, cancel."""
+    page = client.get(f"{base}/appointments", params={"uprn": "300056780010", "triagePath": "kitchen/sink"})
+    assert page.status_code == 200, page.text
+    window = page.json()["days"][0]["windows"][0]
+    booked = client.post(
+        f"{base}/repairs",
+        json={
+            "uprn": "300056780010",
+            "repair": {"triagePath": "kitchen/sink"},
+            "description": "Blocked sink",
+            "contact": {"name": "Sam", "phone": "07700 900123", "preferredChannel": "phone"},
+            "windowId": window["id"],
+        },
+    )
+    assert booked.status_code == 201
+    assert booked.json()["status"] == "booked"
+    reference = booked.json()["reference"]
+    assert client.get(f"{base}/repairs/{reference}").json()["appointment"]["start"] == window["start"]
+    assert client.post(f"{base}/repairs/{reference}/cancel").json()["status"] == "cancelled"

@@ -169,3 +169,26 @@ async def test_backend_failures_are_counted_in_metrics(flaky: tuple[Gateway, Swi
         in metrics
     )
     assert 'repairs_gateway_requests_total{operation="listAppointments",status="503"} 1.0' in metrics
+
+
+async def test_the_built_ins_answer_a_lost_database_with_the_typed_error(tmp_path: Any) -> None:
+    from repairs_gateway.builtin.address_register import AddressRegister
+    from repairs_gateway.persistence.db import make_engine, make_sessionmaker
+
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path}/missing/folder/gateway.db")
+    sessions = make_sessionmaker(engine)
+    calendar = BuiltinCalendar(
+        "northfield",
+        CalendarSettings.model_validate(
+            {"windows": [{"start": "08:00", "end": "12:00", "capacity": {"*": 1}}]}
+        ),
+        sessions,
+        "Europe/London",
+    )
+    try:
+        with pytest.raises(BackendUnavailable):
+            await AddressRegister("northfield", sessions).addresses_at("NF1 1AA")
+        with pytest.raises(BackendUnavailable):
+            await calendar.cancel(Booking("NF-7KQ3M9X"))
+    finally:
+        await engine.dispose()

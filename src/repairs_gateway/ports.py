@@ -206,8 +206,9 @@ class Scheduler(Protocol):
     """An operatives' diary."""
 
     async def slots(self, query: SlotQuery) -> Sequence[Slot]:
-        """Free windows for the job on the query's days, in any order; the gateway sorts,
-        filters past windows and pages."""
+        """Free windows for the job on the query's days: sorted by start then end, each
+        starting on one of those days (in the council's time zone) and not yet begun. The
+        gateway checks this again and pages; the conformance kit holds adaptors to it."""
         ...
 
     async def book(self, request: BookingRequest) -> Booking:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from repairs_gateway.builtin.database_errors import typed_database_errors
 from repairs_gateway.domain.postcodes import InvalidPostcode, normalise_postcode
 from repairs_gateway.persistence.models import RegisterAddress
 from repairs_gateway.persistence.upsert import upsert
@@ -47,6 +48,7 @@ class AddressRegister:
         self._council = council_id
         self._sessions = sessions
 
+    @typed_database_errors
     async def addresses_at(self, postcode: str) -> Sequence[Address]:
         """Eligible properties at a normalised postcode, in UPRN order."""
         async with self._sessions() as session:
@@ -58,6 +60,7 @@ class AddressRegister:
             )
             return [_address(row) for row in rows]
 
+    @typed_database_errors
     async def address(self, uprn: str) -> Address | None:
         """The property with this UPRN, or None."""
         async with self._sessions() as session:

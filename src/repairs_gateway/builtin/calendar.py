@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from repairs_gateway.builtin.database_errors import typed_database_errors
 from repairs_gateway.persistence.models import CalendarBooking, CalendarLoad
 from repairs_gateway.persistence.upsert import insert_ignore
 from repairs_gateway.ports import (
@@ -134,6 +135,7 @@ class BuiltinCalendar:
                     return day, window, bucket
         raise SlotUnavailable("that window is not offered")
 
+    @typed_database_errors
     async def slots(self, query: SlotQuery) -> Sequence[Slot]:
         """Windows with room for the job's trade on the query's days."""
         first = max(query.first_day, self._today() + timedelta(days=self._settings.lead_time_days))
@@ -146,6 +148,7 @@ class BuiltinCalendar:
                 .where(CalendarLoad.day.between(first, query.last_day))
             )
             load = {(day, window, bucket): booked for day, window, bucket, booked in rows}
+        now = datetime.now(self._zone)
         offered: list[Slot] = []
         day = first
         while day <= query.last_day:
@@ -153,10 +156,11 @@ class BuiltinCalendar:
                 bucket = window.bucket(query.job.trade)
                 if bucket is None or query.job.duration_minutes > window.minutes:
                     continue
-                if load.get((day, window.key, bucket), 0) < window.capacity[bucket]:
-                    offered.append(self._slot(day, window))
+                slot = self._slot(day, window)
+                if slot.start > now and load.get((day, window.key, bucket), 0) < window.capacity[bucket]:
+                    offered.append(slot)
             day += timedelta(days=1)
-        return offered
+        return sorted(offered, key=lambda s: (s.start, s.end))
 
     async def _take(self, session: AsyncSession, day: date, window: CalendarWindow, bucket: str) -> None:
         key = {"council_id": self._council, "day": day, "window": window.key, "bucket": bucket}
@@ -194,6 +198,7 @@ class BuiltinCalendar:
             )
         return bool(rows)
 
+    @typed_database_errors
     async def book(self, request: BookingRequest) -> Booking:
         """Take one place in the slot's window; SlotUnavailable when it is full."""
         day, window, bucket = self._locate(request.slot, request.job)
@@ -211,6 +216,7 @@ class BuiltinCalendar:
             await session.flush()
             return Booking(request.reference, {"calendarBookingId": str(row.id)})
 
+    @typed_database_errors
     async def reschedule(self, booking: Booking, job: Job, slot: Slot) -> Booking:
         """Take the new window, then free the old one, in one transaction."""
         day, window, bucket = self._locate(slot, job)
@@ -229,11 +235,13 @@ class BuiltinCalendar:
             await session.flush()
             return Booking(booking.reference, {"calendarBookingId": str(row.id)})
 
+    @typed_database_errors
     async def cancel(self, booking: Booking) -> None:
         """Free the booking's window; a second cancel does nothing."""
         async with self._sessions.begin() as session:
             await self._release(session, booking.reference)
 
+    @typed_database_errors
     async def status(self, booking: Booking) -> BookingState:
         """Booked with its times while active; cancelled once released."""
         async with self._sessions() as session:

@@ -1,0 +1,39 @@
+"""The adaptor conformance kit: the behaviour every adaptor must show, as pytest tests.
+
+An adaptor package subclasses ``AddressSourceConformance`` or ``SchedulerConformance`` in
+its own tests and defines the fixture the class needs (``address_source_harness`` or
+``scheduler_harness``), answering a harness that builds the adaptor against its simulator.
+See ``docs/writing-an-adaptor.md``.
+"""
+
+import pytest
+
+# Before the kit's modules are imported, so their asserts explain themselves.
+pytest.register_assert_rewrite(
+    "repairs_gateway.testing.address_source",
+    "repairs_gateway.testing.checks",
+    "repairs_gateway.testing.diary",
+    "repairs_gateway.testing.scheduler",
+)
+
+from repairs_gateway.testing.address_source import AddressSourceConformance  # noqa: E402
+from repairs_gateway.testing.faults import FaultyTransport  # noqa: E402
+from repairs_gateway.testing.harness import (  # noqa: E402
+    AddressSourceHarness,
+    FaultControl,
+    FaultRule,
+    Faults,
+    SchedulerHarness,
+)
+from repairs_gateway.testing.scheduler import SchedulerConformance  # noqa: E402
+
+__all__ = [
+    "AddressSourceConformance",
+    "AddressSourceHarness",
+    "FaultControl",
+    "FaultRule",
+    "Faults",
+    "FaultyTransport",
+    "SchedulerConformance",
+    "SchedulerHarness",
+]

@@ -1,0 +1,93 @@
+"""What an adaptor package hands the conformance kit: its adaptor, built against its
+simulator, and the means to steer that simulator.
+
+An adaptor package defines a fixture named ``address_source_harness`` or
+``scheduler_harness`` answering one of these, and subclasses the matching test class
+(``AddressSourceConformance``, ``SchedulerConformance``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import Literal
+
+from repairs_gateway.ports import Address, AddressSource, Contact, Job, Scheduler, Slot
+
+FaultControl = Callable[[], AbstractAsyncContextManager[object]]
+"""Opens a span of time during which every call to the backend fails one way, e.g. an
+``asynccontextmanager`` that sets a flag on the simulator and clears it on exit."""
+
+FaultRule = Literal["down", "hang", "timeout", "malformed"]
+"""The rules a harness may declare not applicable, with a reason (``not_applicable``)."""
+
+
+@dataclass(kw_only=True)
+class Faults:
+    """Ways to make the backend misbehave; shared by both harnesses.
+
+    ``down``: named ways the backend can be unreachable or refuse service (connection
+    refused, HTTP 503...); each must make every call raise ``BackendUnavailable``.
+    ``hang``: the backend accepts the call and never answers.
+    ``malformed``: named malformed answers (not JSON, JSON of another shape, a cut-short
+    SOAP envelope...); each must make every call raise ``BackendRejected`` or
+    ``BackendUnavailable``, never a bare exception.
+    ``timeout``: the time limit, in seconds, the adaptor's settings give one backend call
+    (its own client timeout), or None when it relies on the gateway's alone.
+    ``not_applicable``: rules this adaptor cannot be held to, each with the reason; a rule
+    whose control is missing and not declared here fails rather than being skipped.
+    """
+
+    down: Mapping[str, FaultControl] = field(default_factory=dict)
+    hang: FaultControl | None = None
+    malformed: Mapping[str, FaultControl] = field(default_factory=dict)
+    timeout: float | None = None
+    not_applicable: Mapping[FaultRule, str] = field(default_factory=dict)
+    gateway_timeout: float = 0.5
+    """The gateway's time limit used when the kit calls through ``BackendCaller``."""
+    timeout_margin: float = 1.0
+    """Seconds allowed beyond a time limit before the kit calls the adaptor too slow."""
+
+
+@dataclass(kw_only=True)
+class AddressSourceHarness(Faults):
+    """An ``AddressSource`` built against its simulator.
+
+    ``known_postcodes``: normalised postcodes (``NF1 1AA``), each with the UPRNs of every
+    eligible property the simulator holds there; the adaptor must answer exactly those.
+    Where the backend can hold a postcode spelt another way (lower case, no space, two
+    spaces), include properties stored so: the kit asks in the normalised form only.
+    ``unknown_postcode`` and ``unknown_uprn``: ones the simulator does not hold.
+    """
+
+    source: AddressSource
+    known_postcodes: Mapping[str, Collection[str]]
+    unknown_postcode: str = "ZZ9 9ZZ"
+    unknown_uprn: str = "999999999999"
+
+
+@dataclass(kw_only=True)
+class SchedulerHarness(Faults):
+    """A ``Scheduler`` built against its simulator.
+
+    ``address`` and ``job``: a property and a job for which the simulator has free
+    windows on most of the next ``days`` days, at least two of them.
+    ``fill``: takes every remaining place in a window in the backend; when not given, the
+    kit books the window until it is no longer offered, at most ``max_fill_bookings``
+    times.
+    """
+
+    scheduler: Scheduler
+    address: Address
+    job: Job
+    timezone: str = "Europe/London"
+    council_id: str = "conformance"
+    reference_prefix: str = "CK"
+    days: int = 7
+    fill: Callable[[Slot], Awaitable[None]] | None = None
+    max_fill_bookings: int = 10
+    description: str = "Conformance kit booking: the kitchen tap drips."
+    contact: Contact = field(
+        default_factory=lambda: Contact("Conformance Kit", phone="01632 960000", email="kit@example.org")
+    )

@@ -208,3 +208,10 @@ class TestAdaptorConforms(AddressSourceConformance):
     assert f"{len(kit_tests(AddressSourceConformance))}/{len(kit_tests(AddressSourceConformance)) + 1}" in (
         result.stdout.str()
     )
+
+
+def test_filling_stops_when_the_last_booking_takes_the_last_place(pytester: pytest.Pytester) -> None:
+    """A harness whose ``max_fill_bookings`` equals the window's capacity (one here) passes."""
+    harness = "dataclasses.replace(fakes.scheduler_harness(fakes.GoodScheduler), max_fill_bookings=1)"
+    outcomes = run_kit(pytester, "SchedulerConformance", "scheduler_harness", harness)
+    assert_only_failure(outcomes, SchedulerConformance, None, "")

@@ -274,7 +274,32 @@ async def test_a_malformed_create_answer_is_rejected_and_cleaned_up(
         with pytest.raises(BackendRejected):
             await adaptor.book(request_for(week, slot))
         await adaptor.aclose()
-    assert held(sim, "NF-7KQ3M9X") == []
+    # DRS made the order before its answer was spoilt: it must not be left behind.
+    assert sim.state.orders == {}
+
+
+async def test_answers_without_their_status_report_what_drs_did(
+    settings: DrsSettings, sim: DrsSimulator, clock: FakeClock, week: SlotQuery
+) -> None:
+    """DRS carried each call out, but its answer says neither success nor refusal: the
+    adaptor looks at what DRS holds rather than reporting a failure."""
+    spoilt = _Rewrite(
+        sim.app, "nothing yet", lambda body: re.sub(rb"<status>\w+</status>", b"", body)
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=spoilt), base_url=BASE_URL
+    ) as http:
+        adaptor = DrsScheduler(settings, AdapterContext("nf"), http_client=http, clock=clock)
+        first, second = list(await adaptor.slots(week))[:2]
+        spoilt.marker = b"scheduleBookingResponse"
+        booking = await adaptor.book(request_for(week, first))
+        assert held(sim, booking.reference) == [(first.start, first.end)]
+        moved = await adaptor.reschedule(booking, week.job, second)
+        assert held(sim, moved.reference) == [(second.start, second.end)]
+        spoilt.marker = b"deleteOrderResponse"
+        await adaptor.cancel(moved)
+        await adaptor.aclose()
+    assert sim.state.orders == {}
 
 
 async def test_a_soap_fault_is_rejected(settings: DrsSettings, week: SlotQuery) -> None:

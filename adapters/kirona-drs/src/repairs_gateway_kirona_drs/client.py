@@ -23,10 +23,10 @@ import zeep.exceptions
 import zeep.helpers
 from repairs_gateway.ports import BackendRejected, BackendUnavailable
 from zeep.proxy import AsyncServiceProxy
-from zeep.transports import AsyncTransport
 
 from .protocol import BINDING_QNAME, WSDL_PATH, is_session_problem
 from .settings import DrsSettings
+from .wire import AnswerCheck, CheckedTransport, HttpFailure, MalformedAnswer
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,12 @@ Payload = Callable[[str], Mapping[str, Any]]
 
 UNAVAILABLE = "The repairs scheduling system is not available at the moment."
 UNREADABLE = "The repairs scheduling system gave an answer that could not be understood."
+REFUSED = "The repairs scheduling system refused the request."
+
+
+class UnreadableAnswer(BackendRejected):
+    """DRS answered, but not so that the answer can be read: it may have acted on the
+    call all the same (created the order, moved the booking)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,13 +90,18 @@ class DrsClient:
         )
         # zeep wants a sync client for fetching WSDLs; ours is read from the package.
         self._wsdl_http = httpx.Client()
-        transport = AsyncTransport(client=self._http, wsdl_client=self._wsdl_http)
-        self._zeep = zeep.AsyncClient(
-            str(WSDL_PATH), transport=transport, settings=zeep.Settings(strict=True)
+        transport = CheckedTransport(client=self._http, wsdl_client=self._wsdl_http)
+        self._zeep = zeep.AsyncClient(  # type: ignore[no-untyped-call, unused-ignore]
+            str(WSDL_PATH),
+            transport=transport,
+            settings=zeep.Settings(strict=True),
+            plugins=[AnswerCheck()],
         )
         binding = self._zeep.wsdl.bindings[BINDING_QNAME]
         # create_service() would give a sync proxy even on an AsyncClient.
-        self._service = AsyncServiceProxy(self._zeep, binding, address=settings.endpoint_url())
+        self._service = AsyncServiceProxy(  # type: ignore[no-untyped-call, unused-ignore]
+            self._zeep, binding, address=settings.endpoint_url()
+        )
         self._lock = asyncio.Lock()
         self._session: _Session | None = None
         self._logins_done = 0  # so a request can tell a login ended while it waited
@@ -197,26 +208,41 @@ class DrsClient:
             ) from exc
         except httpx.HTTPError as exc:
             raise BackendUnavailable(UNAVAILABLE, detail=f"{operation}: {exc!r}") from exc
+        except HttpFailure as exc:
+            # A proxy's or server's error page: down or busy (5xx, 429), or refused (4xx).
+            failure = BackendUnavailable if exc.unavailable else BackendRejected
+            raise failure(
+                UNAVAILABLE if exc.unavailable else REFUSED, detail=f"{operation}: {exc}"
+            ) from exc
         except zeep.exceptions.TransportError as exc:
-            # HTTP errors and answers that are not XML at all (cut short, garbled).
+            # Answers that are not XML at all (cut short, garbled).
             raise BackendUnavailable(
                 UNAVAILABLE,
                 detail=f"{operation}: HTTP {exc.status_code}: {str(exc.message)[:300]}",
             ) from exc
         except zeep.exceptions.Fault as exc:
             raise BackendRejected(
-                "The repairs scheduling system refused the request.",
-                detail=f"{operation}: SOAP fault {exc.code}: {exc.message}",
+                REFUSED, detail=f"{operation}: SOAP fault {exc.code}: {exc.message}"
             ) from exc
+        except MalformedAnswer as exc:
+            raise UnreadableAnswer(UNREADABLE, detail=f"{operation}: {exc}") from exc
+        except (
+            zeep.exceptions.XMLSyntaxError,
+            zeep.exceptions.XMLParseError,
+            zeep.exceptions.UnexpectedElementError,
+            LookupError,
+        ) as exc:
+            # An answer that passed the checks above but that zeep still cannot read.
+            raise UnreadableAnswer(UNREADABLE, detail=f"{operation}: {exc!r}") from exc
         except (zeep.exceptions.Error, ValueError, TypeError, AttributeError) as exc:
-            # Our request did not fit the schema, or the answer did not: either way
-            # sending it again will not help.
+            # Our request did not fit the schema (text XML cannot carry, say): sending it
+            # again will not help.
             raise BackendRejected(UNREADABLE, detail=f"{operation}: {exc!r}") from exc
         return _reply(operation, result)
 
 
 def _reply(operation: str, result: Any) -> Reply:
-    body = zeep.helpers.serialize_object(result, dict)
+    body = zeep.helpers.serialize_object(result, dict)  # type: ignore[no-untyped-call, unused-ignore]
     if not isinstance(body, dict):
         raise BackendRejected(UNREADABLE, detail=f"{operation}: empty answer")
     status = body.get("status")

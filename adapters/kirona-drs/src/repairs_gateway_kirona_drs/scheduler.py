@@ -35,7 +35,7 @@ from repairs_gateway.ports import (
     SlotUnavailable,
 )
 
-from .client import UNREADABLE, Clock, DrsClient, Reply
+from .client import UNREADABLE, Clock, DrsClient, Reply, UnreadableAnswer
 from .protocol import (
     days_limited_to,
     is_not_found,
@@ -64,6 +64,10 @@ NOT_BOOKABLE = "This repair cannot be booked online."
 REFUSED = "The repairs scheduling system could not book this repair."
 TAKEN = "That appointment is no longer available."
 NO_BOOKING = "The repairs scheduling system holds no such booking."
+
+MAYBE_DONE = (BackendUnavailable, UnreadableAnswer)
+"""Failures after which DRS may have carried the call out: its answer was lost or could
+not be read."""
 
 
 class DrsScheduler:
@@ -192,8 +196,8 @@ class DrsScheduler:
         try:
             await self._schedule(self._booking_payload(drs_booking, created, start, end))
         except AdapterError as failure:
-            # An answer lost on the way back may hide a success: keep it if DRS has it.
-            lost = isinstance(failure, BackendUnavailable)
+            # An answer lost or unreadable may hide a success: keep it if DRS has it.
+            lost = isinstance(failure, MAYBE_DONE)
             if not (lost and await self._holds(booking, start, end, failure)):
                 await self._compensate(created, drs_booking, failure)
         return booking
@@ -204,21 +208,25 @@ class DrsScheduler:
             reply = await self._client.call(
                 "createOrder", lambda session_id: {"sessionId": session_id, "theOrder": order}
             )
-        except BackendUnavailable as failure:
-            # The order may exist though the answer was lost: remove it so a failed
-            # booking leaves nothing behind (a retry would adopt it anyway).
+        except MAYBE_DONE as failure:
+            # The order may exist though the answer was lost or unreadable: remove it so
+            # a failed booking leaves nothing behind (a retry would adopt it anyway).
             await self._cleanup(order, failure)
             raise
         if reply.ok:
             created = reply.body.get("theOrder")
             drs_booking = _first_booking(created)
             if not isinstance(created, dict) or not _has_ids(created, drs_booking):
-                malformed = BackendRejected(
+                malformed = UnreadableAnswer(
                     UNREADABLE, detail=f"createOrder: success without orderId/bookingId ({number})"
                 )
                 await self._cleanup(order, malformed)
                 raise malformed
             return created, drs_booking
+        refused = _refused(reply, REFUSED)
+        if isinstance(refused, UnreadableAnswer):
+            await self._cleanup(order, refused)  # the order may exist
+            raise refused
         if is_order_exists(reply.error):
             # Our reference is already in DRS: an earlier attempt of this same booking
             # got that far. Carry on with that order instead of failing the resident.
@@ -229,7 +237,7 @@ class DrsScheduler:
                     REFUSED, detail=f"{reply.describe()}; yet selectOrder: {missing.detail}"
                 ) from missing
             return self._adopt(order, found, reply)
-        raise BackendRejected(REFUSED, detail=reply.describe())
+        raise refused
 
     def _adopt(
         self, order: Mapping[str, Any], found: dict[str, Any], reply: Reply
@@ -265,7 +273,7 @@ class DrsScheduler:
             raise SlotUnavailable(TAKEN, detail=reply.describe())
         if is_not_found(reply.error):
             raise NotFound(NO_BOOKING, detail=reply.describe())
-        raise BackendRejected(REFUSED, detail=reply.describe())
+        raise _refused(reply, REFUSED)
 
     async def _compensate(
         self, created: Mapping[str, Any], drs_booking: Mapping[str, Any], failure: AdapterError
@@ -305,8 +313,9 @@ class DrsScheduler:
         drs_booking = _pick_booking(order, booking)
         try:
             await self._schedule(self._booking_payload(drs_booking, order, start, end, job=job))
-        except BackendUnavailable as failure:
-            # The move may have happened though its answer was lost: look before failing.
+        except MAYBE_DONE as failure:
+            # The move may have happened though its answer was lost or unreadable: look
+            # before failing.
             if not await self._holds(booking, start, end, failure):
                 raise
         return _booking(booking.reference, order, drs_booking)
@@ -331,8 +340,9 @@ class DrsScheduler:
             return
         try:
             await self._delete(order)
-        except BackendUnavailable as failure:
-            # The delete may have happened though its answer was lost: look before failing.
+        except MAYBE_DONE as failure:
+            # The delete may have happened though its answer was lost or unreadable: look
+            # before failing.
             try:
                 await self._find(booking.reference, booking)
             except NotFound:
@@ -391,9 +401,7 @@ class DrsScheduler:
         )
         if reply.ok or is_not_found(reply.error):
             return
-        raise BackendRejected(
-            "The repairs scheduling system could not cancel the booking.", detail=reply.describe()
-        )
+        raise _refused(reply, "The repairs scheduling system could not cancel the booking.")
 
     # ------------------------------------------------------------------ payloads
 
@@ -555,6 +563,15 @@ async def _gather(
             raise result
         answered.append(result)
     return answered
+
+
+def _refused(reply: Reply, message: str) -> BackendRejected:
+    """DRS's refusal of a call that changes something; but when the answer says neither
+    success nor refusal (no status, or ``undefined``), DRS may have acted on it, which
+    ``UnreadableAnswer`` tells the caller."""
+    if reply.status in ("error", "failure"):
+        return BackendRejected(message, detail=reply.describe())
+    return UnreadableAnswer(UNREADABLE, detail=reply.describe())
 
 
 def _days(first: date, last: date) -> list[date]:

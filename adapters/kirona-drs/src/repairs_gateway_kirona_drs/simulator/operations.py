@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped, unused-ignore]  # no stubs
 
 from ..protocol import ORDER_NOT_FOUND, days_limited_warning
 from .soap import add, add_optional, flag, parse_datetime, text, texts

@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped, unused-ignore]  # no stubs
 
 from ..protocol import (
     NAMESPACE,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -24,6 +25,11 @@ _LOCATIONS: dict[str, Location] = {
 _HEADER_NAMES = {"idempotency-key": "Idempotency-Key", "authorization": "Authorization"}
 
 
+def instance_of(path: str) -> str:
+    """The request path as a URI reference: non-ASCII and control characters percent-encoded."""
+    return quote(path, safe="/:@!$&'()*+,;=-._~")
+
+
 def render(problem: Problem, request: Request) -> JSONResponse:
     """The problem document for ``problem``."""
     body: dict[str, Any] = {
@@ -31,7 +37,7 @@ def render(problem: Problem, request: Request) -> JSONResponse:
         "title": problem.title,
         "status": problem.status,
         "detail": problem.detail,
-        "instance": request.url.path,
+        "instance": instance_of(request.url.path),
     }
     if problem.errors:
         body["errors"] = [
@@ -80,6 +86,18 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # FastAPI could not read the body (not UTF-8, say)
+            message = "could not be read as UTF-8 JSON"
+            return render(
+                Problem(
+                    400,
+                    "invalid-request",
+                    "Invalid request",
+                    f"body: {message}",
+                    [FieldError("body", "body", message)],
+                ),
+                request,
+            )
         titles = {404: "Not found", 405: "Method not allowed"}
         kinds = {404: "not-found", 405: "method-not-allowed"}
         problem = Problem(

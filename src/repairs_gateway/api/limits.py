@@ -6,17 +6,20 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from repairs_gateway.api.errors import instance_of
+from repairs_gateway.services.problems import PROBLEM_BASE
+
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
 async def _problem(send: Send, status: int, kind: str, title: str, detail: str, path: str) -> None:
     body = json.dumps(
         {
-            "type": f"https://repairs-gateway.dev/problems/{kind}",
+            "type": PROBLEM_BASE + kind,
             "title": title,
             "status": status,
             "detail": detail,
-            "instance": path,
+            "instance": instance_of(path),
             "errors": [{"field": "body", "location": "body", "message": detail}],
         }
     ).encode()

@@ -5,12 +5,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 UPRN_PATTERN = r"^[0-9]{1,12}$"
 Uprn = Annotated[str, StringConstraints(pattern=UPRN_PATTERN)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 
 
 class Wire(BaseModel):
@@ -22,13 +29,29 @@ class Wire(BaseModel):
 # ------------------------------------------------------------------ requests
 
 
+def _integral(value: object) -> object:
+    """JSON Schema counts 60.0 as an integer; strings and booleans stay refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _stripped(value: str) -> str:
+    """Leading and trailing spaces dropped; nothing but spaces is refused."""
+    if not value.strip():
+        raise ValueError("must contain more than spaces")
+    return value.strip()
+
+
 class RepairSpecIn(Wire):
     """The repair, named in exactly one of three ways."""
 
     triage_path: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     sor_code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,16}$")] | None = None
     trade: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z-]{0,31}$")] | None = None
-    duration_minutes: Annotated[int, Field(ge=15, le=480, strict=True)] | None = None
+    duration_minutes: Annotated[int, BeforeValidator(_integral), Field(ge=15, le=480, strict=True)] | None = (
+        None
+    )
 
     @model_validator(mode="after")
     def _one_form(self) -> RepairSpecIn:
@@ -47,7 +70,7 @@ class RepairSpecIn(Wire):
 class ContactIn(Wire):
     """How to reach the resident."""
 
-    name: Annotated[Text, StringConstraints(min_length=1, max_length=100)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_stripped)]
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 ()-]{6,19}$")] | None = None
     email: Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = (
         None
@@ -75,7 +98,7 @@ class RepairIn(Wire):
 
     uprn: Uprn
     repair: RepairSpecIn
-    description: Annotated[Text, StringConstraints(min_length=1, max_length=2000)]
+    description: Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(_stripped)]
     contact: ContactIn
     window_id: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
 

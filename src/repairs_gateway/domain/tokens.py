@@ -81,13 +81,14 @@ class TokenSigner:
     def open(self, token: str) -> dict[str, Any]:
         """The claims of a genuine token; raises InvalidToken."""
         payload, dot, signature = token.partition(".")
-        if not dot or not payload or not signature:
+        # compare_digest refuses non-ASCII text: anything outside base64url is not ours anyway.
+        if not dot or not payload or not signature or not token.isascii():
             raise InvalidToken("is not an id this gateway issued")
         if not hmac.compare_digest(self._sign(payload), signature):
             raise InvalidToken("is not an id this gateway issued, or was altered")
         try:
             claims = json.loads(_unb64(payload))
-        except ValueError:
+        except (ValueError, TypeError):
             raise InvalidToken("is not an id this gateway issued") from None
         if not isinstance(claims, dict):
             raise InvalidToken("is not an id this gateway issued")

@@ -34,7 +34,19 @@ class Page:
     next_cursor: str | None
 
 
-def first_day(council: CouncilRuntime, signer: TokenSigner, from_: date | None, cursor: str | None) -> date:
+def _cursor_query(council: CouncilRuntime, uprn: str, job: Job) -> dict[str, str]:
+    """What a cursor is bound to: the next page of the same search, nothing else."""
+    return {"council": council.spec.id, "uprn": uprn, "job": job_fingerprint(job)}
+
+
+def first_day(
+    council: CouncilRuntime,
+    signer: TokenSigner,
+    from_: date | None,
+    cursor: str | None,
+    uprn: str,
+    job: Job,
+) -> date:
     """Where a page starts: the cursor's day, ``from``, or today; 400 naming the field."""
     today = datetime.now(council.zone).date()
     if cursor is not None:
@@ -43,8 +55,9 @@ def first_day(council: CouncilRuntime, signer: TokenSigner, from_: date | None, 
             start = date.fromisoformat(claims["from"])
         except (InvalidToken, KeyError, TypeError, ValueError):
             raise invalid("cursor", "query", "is not a cursor this gateway issued") from None
-        if claims.get("council") != council.spec.id:
-            raise invalid("cursor", "query", "was issued for another council")
+        bound = {name: claims.get(name) for name in ("council", "uprn", "job")}
+        if bound != _cursor_query(council, uprn, job):
+            raise invalid("cursor", "query", "was issued for another search (council, property or repair)")
         return max(start, today)
     if from_ is None:
         return today
@@ -120,5 +133,5 @@ async def page_of_windows(
         cursor_day = last + timedelta(days=1)
     cursor = None
     if next_start is not None and next_start <= last_allowed:
-        cursor = signer.sign({"from": next_start.isoformat(), "council": spec.id})
+        cursor = signer.sign({"from": next_start.isoformat(), **_cursor_query(council, address.uprn, job)})
     return Page(days, cursor)

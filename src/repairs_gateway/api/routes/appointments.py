@@ -60,7 +60,7 @@ async def list_appointments(
 ) -> AppointmentPage:
     """Free windows for a repair at a property, a page of days at a time."""
     job = resolve_job(council, _repair_spec(triage_path, sor_code, trade, duration_minutes), "query")
-    start = first_day(council, gateway.signer, from_, cursor)
+    start = first_day(council, gateway.signer, from_, cursor, uprn, job)
     address = await eligible_address(council, uprn, "query")
     page = await page_of_windows(
         council, gateway.signer, gateway.settings.window_ttl_seconds, address, job, start

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from repairs_gateway.config.loader import ConfigError, load_config
+from repairs_gateway.contract.command import contract_test
 from repairs_gateway.settings import Settings
 
 
@@ -181,6 +182,8 @@ def simulate(adapter: str, port: int, latency_ms: float, fail_rate: float, seed:
     click.echo(backend.describe(f"http://127.0.0.1:{port}"))
     uvicorn.run(backend.app, host="127.0.0.1", port=port, log_level="warning")
 
+
+main.add_command(contract_test)
 
 if __name__ == "__main__":
     main()

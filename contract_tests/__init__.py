@@ -1,0 +1,1 @@
+"""The Repairs API contract suite (see README.md)."""

@@ -1,0 +1,45 @@
+"""The contract target of the built-in backends: the demo councils (Northfield and Southmoor)
+on the built-in address register and calendar, with the demo addresses."""
+
+from __future__ import annotations
+
+import csv
+import io
+from importlib.resources import files
+
+import yaml
+
+from repairs_gateway.contract.targets import ContractTarget, TargetEnvironment, static_target
+
+DEMO = files("repairs_gateway.demo")
+ADDRESS_FILES = {"northfield": "northfield.csv", "southmoor": "southmoor.csv"}
+
+
+def _postcodes(csv_text: str) -> list[str]:
+    seen: list[str] = []
+    for row in csv.DictReader(io.StringIO(csv_text)):
+        postcode = row.get("postcode", "").strip()
+        if postcode and postcode not in seen:
+            seen.append(postcode)
+    return seen
+
+
+def builtin_environment() -> TargetEnvironment:
+    """The demo councils file, its address CSVs and the postcodes in them."""
+    addresses = {
+        council: (DEMO / name).read_text(encoding="utf-8") for council, name in ADDRESS_FILES.items()
+    }
+    return TargetEnvironment(
+        councils=yaml.safe_load((DEMO / "councils.yaml").read_text(encoding="utf-8")),
+        postcodes={council: _postcodes(text) for council, text in addresses.items()},
+        addresses=addresses,
+        council="northfield",
+        other_council="southmoor",
+    )
+
+
+TARGET: ContractTarget = static_target(
+    "builtin",
+    builtin_environment(),
+    "The demo councils on the built-in address register and calendar.",
+)

@@ -1,0 +1,139 @@
+"""``repairs-gateway contract-test``: hold an implementation of the Repairs API to the spec."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from repairs_gateway.contract.defaults import DEFAULT_EXAMPLES, DEFAULT_SCENARIOS
+from repairs_gateway.contract.endpoint import Endpoint
+from repairs_gateway.contract.report import Report
+
+
+def _progress(quiet: bool) -> Callable[[str], None] | None:
+    if quiet:
+        return None
+    return lambda message: click.echo(f"... {message}", err=True)
+
+
+def _finish(reports: list[Report], report_file: Path | None) -> None:
+    text = "\n\n".join(report.render() for report in reports)
+    click.echo(text)
+    if report_file is not None:
+        report_file.write_text(text + "\n", encoding="utf-8")
+    sys.exit(0 if all(report.ok for report in reports) else 1)
+
+
+@click.command("contract-test")
+@click.option("--base-url", help="The implementation to test, e.g. http://127.0.0.1:8000 (live mode).")
+@click.option(
+    "--api-key", envvar="REPAIRS_API_KEY", help="An API key issued for --council [env: REPAIRS_API_KEY]."
+)
+@click.option("--council", help="The council to test; the key must be issued for it.")
+@click.option("--other-council", help="A second council the implementation serves, for isolation checks.")
+@click.option(
+    "--other-api-key",
+    envvar="REPAIRS_OTHER_API_KEY",
+    help="A key NOT issued for --council (403 expected there) [env: REPAIRS_OTHER_API_KEY].",
+)
+@click.option(
+    "--postcode", "postcodes", multiple=True, help="A postcode with properties of --council; repeatable."
+)
+@click.option("--other-postcode", "other_postcodes", multiple=True, help="The same, for --other-council.")
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    help="Test the gateway in-process on this registered backend; repeatable; 'all' for every one.",
+)
+@click.option(
+    "--examples",
+    default=DEFAULT_EXAMPLES,
+    show_default=True,
+    type=click.IntRange(0),
+    envvar="REPAIRS_CONTRACT_EXAMPLES",
+    help="Generated requests per operation.",
+)
+@click.option(
+    "--scenarios",
+    default=DEFAULT_SCENARIOS,
+    show_default=True,
+    type=click.IntRange(0),
+    envvar="REPAIRS_CONTRACT_SCENARIOS",
+    help="Random walks along the spec's links.",
+)
+@click.option(
+    "--seed", type=int, default=None, help="Seed for generation (default: the same cases every run)."
+)
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the report here.",
+)
+@click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
+def contract_test(
+    base_url: str | None,
+    api_key: str | None,
+    council: str | None,
+    other_council: str | None,
+    other_api_key: str | None,
+    postcodes: tuple[str, ...],
+    other_postcodes: tuple[str, ...],
+    targets: tuple[str, ...],
+    examples: int,
+    scenarios: int,
+    seed: int | None,
+    report_file: Path | None,
+    quiet: bool,
+) -> None:
+    """Hold an implementation of the Repairs API to the spec this package ships.
+
+    Live mode (--base-url, --api-key, --council) tests any running implementation: a supplier's
+    own, or `repairs-gateway demo`. In-process mode (--target) starts this gateway on a
+    registered backend. Exits 1 when a check failed; the report groups failures by operation,
+    each with a curl command that reproduces it.
+    """
+    try:
+        from repairs_gateway.contract.runner import RunOptions, run_contract
+    except ImportError as exc:  # schemathesis and hypothesis come with the testing extra
+        raise click.UsageError(f"{exc}: install repairs-gateway[testing] to run the contract suite") from None
+    options = RunOptions(examples=examples, scenarios=scenarios, seed=seed)
+    progress = _progress(quiet)
+    if base_url and targets:
+        raise click.UsageError("give either --base-url (live mode) or --target (in-process), not both")
+    if base_url:
+        if not api_key or not council:
+            raise click.UsageError("live mode needs --api-key and --council")
+        endpoint = Endpoint(
+            base_url=base_url,
+            api_key=api_key,
+            council=council,
+            other_council=other_council,
+            other_api_key=other_api_key,
+            postcodes=postcodes,
+            other_postcodes=other_postcodes,
+        )
+        _finish([run_contract(endpoint, options, progress)], report_file)
+    if not targets:
+        raise click.UsageError("give --base-url (live mode) or --target (in-process)")
+    from repairs_gateway.contract.inprocess import serve_gateway
+    from repairs_gateway.contract.targets import discover_targets
+
+    known = discover_targets()
+    names = list(known) if "all" in targets else list(targets)
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise click.UsageError(
+            f"no contract target {', '.join(unknown)}; registered: {', '.join(known) or 'none'}"
+        )
+    reports = []
+    for name in names:
+        with serve_gateway(known[name]) as endpoint:
+            report = run_contract(endpoint, options, progress)
+            report.target = f"the gateway on {name}: {report.target}"
+            reports.append(report)
+    _finish(reports, report_file)

@@ -1,0 +1,324 @@
+"""The gateway's promises that schemas cannot express: idempotent retries, window ids that
+cannot be forged or carried elsewhere, and isolation between councils and API keys."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from schemathesis import Case, Response
+
+from repairs_gateway.contract.discovery import TargetData
+from repairs_gateway.contract.journey import body_of, contact, windows_of
+from repairs_gateway.contract.schema import operation_ids
+from repairs_gateway.contract.session import ContractSession
+
+IDEMPOTENCY = "idempotency"
+WINDOW_IDS = "window ids"
+ISOLATION = "tenant isolation"
+
+# A request for every operation, for the authentication and isolation checks.
+REFERENCE_EXAMPLE = "NF-7KQ3M9X"
+
+
+def _status(response: Response | None) -> int | None:
+    return response.status_code if response is not None else None
+
+
+def _problem_type(response: Response | None) -> Any:
+    body = body_of(response)
+    return body.get("type") if isinstance(body, dict) else None
+
+
+def _expect_status(
+    session: ContractSession, part: str, case: Case[Any], allowed: tuple[int, ...], what: str
+) -> Response | None:
+    response = session.send(case, part)
+    got = _status(response)
+    session.expect(
+        got in allowed,
+        case,
+        response,
+        part,
+        f"{what}: expected {' or '.join(map(str, allowed))}",
+        f"{what}; answered {got}",
+    )
+    return response
+
+
+def _repair_body(data: TargetData, **changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "uprn": data.uprns[0],
+        "repair": {"triagePath": data.jobs[0].path},
+        "description": "Contract test: idempotent retry.",
+        "contact": contact(),
+    }
+    body.update(changes)
+    return body
+
+
+# ---------------------------------------------------------------------------- idempotency
+
+
+def idempotent_retries(session: ContractSession, data: TargetData) -> None:
+    """Same key and body: the same repair, once. Same key, other body: 422. A request that
+    created nothing does not use up its key."""
+    part = IDEMPOTENCY
+    if not (data.uprns and data.jobs):
+        session.report.skip(part, "no property or bookable job (see discovery)")
+        return
+    key = str(uuid.uuid4())
+    body = _repair_body(data, description=f"Contract test: retried report {key[:8]}.")
+    first_case = session.case("createRepair", body=body, headers={"Idempotency-Key": key})
+    first = _expect_status(session, part, first_case, (201,), "createRepair with a new Idempotency-Key")
+    if _status(first) != 201:
+        return
+    assert first is not None
+    reference = body_of(first).get("reference")
+    # The same body with its members in another order: compared as JSON, it is the same body.
+    reordered = dict(reversed(list(body.items())))
+    retry_case = session.case("createRepair", body=reordered, headers={"Idempotency-Key": key})
+    retry = _expect_status(
+        session, part, retry_case, (201,), "createRepair retried with the same key and body"
+    )
+    if retry is not None and retry.status_code == 201:
+        session.expect(
+            body_of(retry).get("reference") == reference,
+            retry_case,
+            retry,
+            part,
+            "a retry answers the same repair",
+            f"the retry answered reference {body_of(retry).get('reference')!r}, "
+            f"the first request {reference!r}",
+        )
+        session.expect(
+            retry.headers.get("location") == first.headers.get("location"),
+            retry_case,
+            retry,
+            part,
+            "a retry answers the same Location",
+            f"Location {retry.headers.get('location')} differs from {first.headers.get('location')}",
+        )
+    other_case = session.case(
+        "createRepair", body={**body, "description": "A different repair."}, headers={"Idempotency-Key": key}
+    )
+    other = _expect_status(session, part, other_case, (422,), "the same Idempotency-Key with another body")
+    session.expect(
+        _problem_type(other) == "/problems/idempotency-key-reused",
+        other_case,
+        other,
+        part,
+        "problem type of a reused key",
+        f"type is {_problem_type(other)!r}, not /problems/idempotency-key-reused",
+    )
+    fresh = str(uuid.uuid4())
+    refused_case = session.case(
+        "createRepair",
+        body=_repair_body(data, repair={"triagePath": "no/such/leaf"}),
+        headers={"Idempotency-Key": fresh},
+    )
+    _expect_status(session, part, refused_case, (422,), "createRepair with an unknown triage path")
+    accepted_case = session.case(
+        "createRepair", body=body | {"description": "Reported again."}, headers={"Idempotency-Key": fresh}
+    )
+    _expect_status(
+        session, part, accepted_case, (201,), "a key whose first request created nothing, used again"
+    )
+
+
+# ---------------------------------------------------------------------------- window ids
+
+
+def _tampered(token: str, position: int) -> str:
+    char = token[position]
+    replacement = "B" if char != "B" else "C"
+    return token[:position] + replacement + token[position + 1 :]
+
+
+def _other_council_values(session: ContractSession) -> tuple[str | None, str | None]:
+    """A property and a bookable job path of the other council, when it can be asked."""
+    endpoint = session.endpoint
+    other = endpoint.other_council
+    if other is None:
+        return None, None
+    uprn = None
+    for postcode in endpoint.other_postcodes:
+        found = body_of(
+            session.request("listAddresses", WINDOW_IDS, query={"postcode": postcode}, council=other)
+        )
+        addresses = found.get("addresses", []) if isinstance(found, dict) else []
+        if addresses:
+            uprn = addresses[0].get("uprn")
+            break
+    tree = body_of(session.request("getTriage", WINDOW_IDS, council=other))
+    path = None
+    stack = [tree] if isinstance(tree, dict) else []
+    while stack and path is None:
+        node = stack.pop()
+        for option in node.get("options", []):
+            outcome = option.get("outcome") or {}
+            if outcome.get("type") == "job":
+                path = outcome.get("path")
+                break
+            if isinstance(option.get("next"), dict):
+                stack.append(option["next"])
+    return uprn, path
+
+
+def unforgeable_window_ids(session: ContractSession, data: TargetData) -> None:
+    """A tampered window id, one offered for another property or job, and one offered by
+    another council are all refused."""
+    part = WINDOW_IDS
+    if not (data.uprns and data.jobs):
+        session.report.skip(part, "no property or bookable job (see discovery)")
+        return
+    query = {"uprn": data.uprns[0], "triagePath": data.jobs[0].path}
+    windows = windows_of(body_of(session.request("listAppointments", part, query=query)))
+    if not windows:
+        session.report.skip(part, "no free window to take an id from")
+        return
+    token = str(windows[0]["id"])
+    base = _repair_body(data, windowId=token)
+    for label, position in (("first", 0), ("middle", len(token) // 2), ("last", len(token) - 1)):
+        case = session.case("createRepair", body={**base, "windowId": _tampered(token, position)})
+        _expect_status(session, part, case, (422,), f"a window id with its {label} character changed")
+    case = session.case("createRepair", body={**base, "windowId": "not-a-window-id"})
+    _expect_status(session, part, case, (422,), "a made-up window id")
+    if len(data.uprns) > 1:
+        case = session.case("createRepair", body={**base, "uprn": data.uprns[1]})
+        _expect_status(session, part, case, (422,), "a window id offered for another property")
+    else:
+        session.report.skip(part, "a window id for another property: only one property was found")
+    other_jobs = [
+        j
+        for j in data.jobs
+        if (j.trade, j.duration_minutes) != (data.jobs[0].trade, data.jobs[0].duration_minutes)
+    ]
+    if other_jobs:
+        case = session.case("createRepair", body={**base, "repair": {"triagePath": other_jobs[0].path}})
+        _expect_status(session, part, case, (422,), "a window id offered for another job")
+    other = session.endpoint.other_council
+    if other is None:
+        session.report.skip(part, "a window id used at another council: no second council given")
+        return
+    uprn, path = _other_council_values(session)
+    body = {**base, "uprn": uprn or data.uprns[0], "repair": {"triagePath": path or data.jobs[0].path}}
+    case = session.case("createRepair", body=body, council=other)
+    _expect_status(
+        session, part, case, (422, 403), f"a window id of {session.endpoint.council} used at {other}"
+    )
+    if uprn and path:
+        received_case = session.case(
+            "createRepair", council=other, body={k: v for k, v in body.items() if k != "windowId"}
+        )
+        received = session.send(received_case, part)
+        reference = body_of(received).get("reference") if _status(received) == 201 else None
+        if reference:
+            move = session.case(
+                "rescheduleRepair", council=other, path={"reference": reference}, body={"windowId": token}
+            )
+            _expect_status(
+                session,
+                part,
+                move,
+                (422,),
+                f"rescheduling a {other} repair into a window of {session.endpoint.council}",
+            )
+
+
+# ---------------------------------------------------------------------------- isolation
+
+
+def _case_for(
+    session: ContractSession, data: TargetData, operation: str, reference: str, **values: Any
+) -> Case[Any]:
+    """A well-formed request to ``operation``, from discovered values where there are some."""
+    uprn = data.uprns[0] if data.uprns else "100012345001"
+    path_ = data.jobs[0].path if data.jobs else "kitchen/sink/blocked"
+    path = {"reference": reference} if operation in ("getRepair", "cancelRepair", "rescheduleRepair") else {}
+    query = (
+        {"postcode": data.postcodes[0] if data.postcodes else "NF1 1AA"}
+        if operation == "listAddresses"
+        else {}
+    )
+    if operation == "listAppointments":
+        query = {"uprn": uprn, "triagePath": path_}
+    body: Any = None
+    if operation == "createRepair":
+        body = {
+            "uprn": uprn,
+            "repair": {"triagePath": path_},
+            "description": "Isolation check.",
+            "contact": contact(),
+        }
+    elif operation == "rescheduleRepair":
+        body = {"windowId": "not-a-window-id"}
+    extra = {"body": body} if body is not None else {}
+    return session.case(operation, path=path, query=query, **extra, **values)
+
+
+def _new_reference(session: ContractSession, data: TargetData) -> str | None:
+    """A repair of this run's own, recorded without a window, so no other part changes it."""
+    if not (data.uprns and data.jobs):
+        return None
+    case = session.case("createRepair", body=_repair_body(data, description="Contract test: isolation."))
+    created = session.send(case, ISOLATION)
+    reference = body_of(created).get("reference") if _status(created) == 201 else None
+    return reference if isinstance(reference, str) else None
+
+
+def authentication_and_isolation(session: ContractSession, data: TargetData) -> None:
+    """No key or an unknown key: 401 everywhere. A key not issued for a council: 403 there.
+    A reference of one council: 404 under another, and nothing changes."""
+    part = ISOLATION
+    endpoint = session.endpoint
+    reference = _new_reference(session, data) or REFERENCE_EXAMPLE
+    for operation in operation_ids():
+        no_key = _case_for(session, data, operation, reference)
+        no_key.headers.pop("Authorization", None)
+        _expect_status(session, part, no_key, (401,), f"{operation} without an API key")
+        wrong = _case_for(session, data, operation, reference, headers={"Authorization": "Bearer not-a-key"})
+        _expect_status(session, part, wrong, (401,), f"{operation} with an unknown API key")
+        if endpoint.other_api_key and operation != "listCouncils":
+            foreign = _case_for(session, data, operation, reference, key=endpoint.other_api_key)
+            _expect_status(
+                session, part, foreign, (403,), f"{operation} with a key not issued for {endpoint.council}"
+            )
+    if endpoint.other_api_key:
+        case = session.case("listCouncils", key=endpoint.other_api_key)
+        listed = body_of(session.send(case, part))
+        ids = [c.get("id") for c in listed.get("councils", [])] if isinstance(listed, dict) else []
+        session.expect(
+            endpoint.council not in ids,
+            case,
+            None,
+            part,
+            "listCouncils lists only the key's councils",
+            f"a key not issued for {endpoint.council} lists it: {ids}",
+        )
+    else:
+        session.report.skip(part, "403 for a key of another council: no --other-api-key given")
+    unknown = session.case("getTriage", council="no-such-council-anywhere")
+    _expect_status(session, part, unknown, (404,), "an unknown council")
+    other = endpoint.other_council
+    if reference == REFERENCE_EXAMPLE:
+        session.report.skip(part, "a reference under another council: no repair could be created")
+    elif not other or other not in data.councils:
+        session.report.skip(part, "a reference under another council: no second council this key may use")
+    else:
+        for operation in ("getRepair", "cancelRepair", "rescheduleRepair"):
+            crossed = _case_for(session, data, operation, reference, council=other)
+            _expect_status(
+                session, part, crossed, (404,), f"{operation} of a {endpoint.council} reference under {other}"
+            )
+        check = session.case("getRepair", path={"reference": reference})
+        still = body_of(session.send(check, part))
+        status = still.get("status") if isinstance(still, dict) else None
+        session.expect(
+            status not in (None, "cancelled"),
+            check,
+            None,
+            part,
+            "a crossed cancel changes nothing",
+            f"after cancelRepair under {other}, the repair reports {status!r}",
+        )

@@ -1,0 +1,117 @@
+"""Live mode against a running `repairs-gateway demo`, as a supplier would run it."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from repairs_gateway.contract.report import Finding
+
+CLIENT = """
+import json, sys
+from repairs_gateway.contract.endpoint import Endpoint
+from repairs_gateway.contract.runner import RunOptions, run_contract
+report = run_contract(Endpoint(sys.argv[1], sys.argv[2], "northfield", "southmoor"), RunOptions(20, 3))
+print(json.dumps({
+    "gateway_modules": sorted(
+        m for m in sys.modules
+        if m.startswith(("repairs_gateway.api", "repairs_gateway.persistence", "sqlalchemy"))
+    ),
+    "cases": report.cases,
+    "skipped": [s.part for s in report.skipped],
+    "failures": [[f.finding.operation, f.finding.part, f.finding.check, f.finding.message, f.finding.status,
+                  f.finding.curl, f.finding.body] for f in report.failures.values()],
+}))
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A running demo: its URL and API key."""
+    port = _free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "repairs_gateway.cli",
+        "demo",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(tmp_path_factory.mktemp("demo")),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert process.stdout is not None
+        key = None
+        for line in process.stdout:
+            if line.startswith("API key: "):
+                key = line.split(": ", 1)[1].strip()
+                break
+        assert key, "the demo printed no API key"
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield url, key
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_live_mode_passes_against_the_demo_without_the_app(demo: tuple[str, str], tmp_path: Path) -> None:
+    url, key = demo
+    run = subprocess.run(
+        [sys.executable, "-c", CLIENT, url, key], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
+    assert run.returncode == 0, run.stderr
+    outcome = json.loads(run.stdout.strip().splitlines()[-1])
+    assert outcome["gateway_modules"] == [], "live mode must not import the app or the database"
+    assert all(outcome["cases"].get(op, 0) >= 20 for op in ("listAddresses", "createRepair", "cancelRepair"))
+    assert outcome["skipped"] == ["tenant isolation"], "only the check needing --other-api-key may be skipped"
+    findings = [Finding(*f) for f in outcome["failures"]]
+    assert not findings, "\n\n".join(f"{f.operation} [{f.part}] {f.check}: {f.message}" for f in findings)
+
+
+def test_the_command_prints_a_report(demo: tuple[str, str]) -> None:
+    url, key = demo
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "repairs_gateway.cli",
+            "contract-test",
+            "--base-url",
+            url,
+            "--api-key",
+            key,
+            "--council",
+            "northfield",
+            "--examples",
+            "4",
+            "--scenarios",
+            "0",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "8/8 operations covered" in run.stdout
+    assert key not in run.stdout

@@ -239,6 +239,16 @@ class WorksOrderSink(Protocol):
 
 
 @runtime_checkable
+class WorksOrderCanceller(Protocol):
+    """Optional, for a ``WorksOrderSink`` whose system can cancel an order: the gateway then
+    withdraws the works order of a repair that is cancelled, or whose window was taken."""
+
+    async def cancel_order(self, works_order_ref: str) -> None:
+        """Cancel the works order; cancelling twice is not an error."""
+        ...
+
+
+@runtime_checkable
 class Closable(Protocol):
     """Adaptors holding connections or sessions implement this; the gateway calls it once
     on shutdown."""

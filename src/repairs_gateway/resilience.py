@@ -29,11 +29,13 @@ from repairs_gateway.ports import (
     Slot,
     SlotQuery,
     SlotUnavailable,
+    WorksOrderCanceller,
     WorksOrderRequest,
     WorksOrderSink,
 )
 
 T = TypeVar("T")
+MAX_WORKS_ORDER_REF = 64  # the width of repairs.works_order_ref
 log = logging.getLogger("repairs_gateway.backend")
 
 _OUTCOMES: tuple[tuple[type[AdapterError], str], ...] = (
@@ -157,7 +159,20 @@ class GuardedWorksOrders:
         self._inner, self._name, self._caller = inner, name, caller
 
     async def raise_order(self, request: WorksOrderRequest) -> str:
-        """See ``WorksOrderSink.raise_order``."""
-        return await self._caller.call(
+        """See ``WorksOrderSink.raise_order``; a reference the gateway cannot store is refused."""
+        reference = await self._caller.call(
             self._name, "raise_order", lambda: self._inner.raise_order(request), idempotent=False
         )
+        if not isinstance(reference, str) or not 0 < len(reference) <= MAX_WORKS_ORDER_REF:
+            raise BackendRejected("the works order reference could not be used", detail=repr(reference)[:200])
+        return reference
+
+    async def cancel_order(self, works_order_ref: str) -> bool:
+        """Cancel a works order; False when the housing system cannot cancel orders."""
+        inner = self._inner
+        if not isinstance(inner, WorksOrderCanceller):
+            return False
+        await self._caller.call(
+            self._name, "cancel_order", lambda: inner.cancel_order(works_order_ref), idempotent=True
+        )
+        return True

@@ -16,7 +16,6 @@ from repairs_gateway.ports import (
     AddressSource,
     Closable,
     Scheduler,
-    WorksOrderSink,
 )
 from repairs_gateway.resilience import (
     BackendCaller,
@@ -35,7 +34,7 @@ class CouncilRuntime:
     addresses: AddressSource
     schedulers: dict[str, Scheduler]
     routes: dict[str, str]
-    works_orders: WorksOrderSink | None = None
+    works_orders: GuardedWorksOrders | None = None
     raw_adaptors: list[Any] = field(default_factory=list)
 
     @property

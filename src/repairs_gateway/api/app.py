@@ -21,6 +21,7 @@ from repairs_gateway.metrics import Metrics
 from repairs_gateway.persistence.db import make_engine, make_sessionmaker
 from repairs_gateway.resilience import BackendCaller
 from repairs_gateway.runtime import build_councils, close_councils
+from repairs_gateway.services.repair_store import RepairStore, stale_after_for
 from repairs_gateway.services.repairs import RepairService
 from repairs_gateway.settings import Settings
 
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
         sessions = make_sessionmaker(engine)
         caller = BackendCaller(metrics, settings.backend_timeout_seconds, settings.backend_retries)
         council_map = build_councils(config, caller, sessions)
+        stale_after = stale_after_for(settings.backend_timeout_seconds, settings.backend_retries)
         app.state.gateway = GatewayState(
             settings=settings,
             engine=engine,
@@ -79,7 +81,7 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
             councils=council_map,
             signer=signer,
             metrics=metrics,
-            repairs=RepairService(sessions, signer),
+            repairs=RepairService(RepairStore(sessions, stale_after), signer),
         )
         try:
             yield

@@ -38,6 +38,8 @@ def _integral(value: object) -> object:
 
 def _stripped(value: str) -> str:
     """Leading and trailing spaces dropped; nothing but spaces is refused."""
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character")
     if not value.strip():
         raise ValueError("must contain more than spaces")
     return value.strip()
@@ -72,9 +74,10 @@ class ContactIn(Wire):
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_stripped)]
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 ()-]{6,19}$")] | None = None
-    email: Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = (
-        None
-    )
+    email: (
+        Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$")]
+        | None
+    ) = None
     preferred_channel: Literal["phone", "sms", "email"]
 
     @model_validator(mode="after")

@@ -104,7 +104,7 @@ class Repair(Base):
     sor_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
     description: Mapped[str] = mapped_column(Text)
     contact_name: Mapped[str] = mapped_column(String(100))
-    contact_phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    contact_phone: Mapped[str | None] = mapped_column(String(21), nullable=True)
     contact_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     preferred_channel: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16))

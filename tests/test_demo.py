@@ -84,6 +84,8 @@ def test_the_demo_answers_addresses_appointments_and_booking(tmp_path: Path) -> 
     finally:
         process.terminate()
         process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def _book_through_drs(client: httpx.Client, base: str) -> None:

@@ -72,6 +72,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def test_live_mode_passes_against_the_demo_without_the_app(demo: tuple[str, str], tmp_path: Path) -> None:

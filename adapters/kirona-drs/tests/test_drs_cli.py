@@ -71,3 +71,5 @@ def test_simulate_prints_the_endpoint_and_credentials_it_accepts() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from repairs_gateway.contract.report import Finding
+
+from demo_process import running_demo
 
 CLIENT = """
 import json, sys
@@ -32,48 +32,11 @@ print(json.dumps({
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """A running demo: its URL and API key."""
-    port = _free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "repairs_gateway.cli",
-        "demo",
-        "--port",
-        str(port),
-        "--data-dir",
-        str(tmp_path_factory.mktemp("demo")),
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        assert process.stdout is not None
-        key = None
-        for line in process.stdout:
-            if line.startswith("API key: "):
-                key = line.split(": ", 1)[1].strip()
-                break
-        assert key, "the demo printed no API key"
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        yield url, key
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stdout is not None:
-            process.stdout.close()
+    with running_demo(tmp_path_factory.mktemp("demo")) as running:
+        yield running.url, running.key
 
 
 def test_live_mode_passes_against_the_demo_without_the_app(demo: tuple[str, str], tmp_path: Path) -> None:

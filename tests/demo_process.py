@@ -1,0 +1,79 @@
+"""Run `repairs-gateway demo` as a real process on 127.0.0.1, as a new user would."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+STARTUP_SECONDS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class RunningDemo:
+    """Where the demo listens, the API key it printed and everything it printed before."""
+
+    url: str
+    key: str
+    output: str
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_demo(data_dir: Path) -> Iterator[RunningDemo]:
+    """Start the demo, wait until it prints its key and accepts connections; stop it after."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "repairs_gateway.cli",
+        "demo",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+    ]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        printed: list[str] = []
+        key = None
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while key is None and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            assert line, "the demo exited before printing its key:\n" + "".join(printed)
+            printed.append(line)
+            if match := re.match(r"API key: (\S+)", line):
+                key = match.group(1)
+        assert key, "the demo printed no API key"
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield RunningDemo(f"http://127.0.0.1:{port}", key, "".join(printed))
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()

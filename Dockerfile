@@ -1,4 +1,5 @@
-# The gateway, served by a non-root user. Mount the councils file and pass REPAIRS_GATEWAY_*.
+# The gateway and its adaptors (not the worked example), served by a non-root user.
+# Mount the councils file and pass REPAIRS_GATEWAY_*.
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -7,9 +8,8 @@ COPY src ./src
 COPY adapters ./adapters
 RUN pip wheel --no-cache-dir --wheel-dir /wheels . \
  && for adapter in adapters/*/; do \
-      if [ -f "$adapter/pyproject.toml" ] && grep -q 'repairs_gateway.adapters' "$adapter/pyproject.toml"; then \
-        pip wheel --no-cache-dir --no-deps --wheel-dir /wheels "$adapter"; \
-      fi; \
+      case "$adapter" in adapters/example-*) continue ;; esac; \
+      pip wheel --no-cache-dir --no-deps --wheel-dir /wheels "$adapter"; \
     done
 
 FROM python:3.11-slim

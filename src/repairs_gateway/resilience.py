@@ -51,22 +51,35 @@ def _outcome(error: AdapterError) -> str:
 
 
 class BackendCaller:
-    """Runs adaptor calls with a timeout, retries and metrics."""
+    """Runs adaptor calls with a timeout, retries and metrics.
 
-    def __init__(self, metrics: Metrics, timeout: float, retries: int, backoff: float = 0.05) -> None:
+    Booking and moving get ``booking_timeout``: they are several backend round trips (DRS:
+    create, schedule, and when an answer is lost, a look and an undo), and cutting one short
+    midway is what leaves a backend holding what the resident was not told of.
+    """
+
+    def __init__(
+        self,
+        metrics: Metrics,
+        timeout: float,
+        retries: int,
+        backoff: float = 0.05,
+        booking_timeout: float | None = None,
+    ) -> None:
         self._metrics = metrics
         self.timeout = timeout
+        self.booking_timeout = booking_timeout or 3 * timeout
         self._retries = retries
         self._backoff = backoff
 
-    async def _once(self, adapter: str, call: str, run: Callable[[], Awaitable[T]]) -> T:
+    async def _once(self, adapter: str, call: str, run: Callable[[], Awaitable[T]], limit: float) -> T:
         started = time.perf_counter()
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(limit):
                 result = await run()
         except TimeoutError:
             error: AdapterError = BackendUnavailable(
-                "the backend did not answer in time", detail=f"timeout after {self.timeout}s"
+                "the backend did not answer in time", detail=f"timeout after {limit}s"
             )
         except AdapterError as exc:
             error = exc
@@ -82,13 +95,22 @@ class BackendCaller:
         log.warning("%s.%s failed: %s (%s)", adapter, call, error, error.detail)
         raise error
 
-    async def call(self, adapter: str, call: str, run: Callable[[], Awaitable[T]], *, idempotent: bool) -> T:
+    async def call(
+        self,
+        adapter: str,
+        call: str,
+        run: Callable[[], Awaitable[T]],
+        *,
+        idempotent: bool,
+        booking: bool = False,
+    ) -> T:
         """Run ``run`` once, or with retries when it is idempotent and the backend was
         unavailable; raises the adaptor's typed error."""
         attempts = 1 + (self._retries if idempotent else 0)
+        limit = self.booking_timeout if booking else self.timeout
         for attempt in range(1, attempts + 1):
             try:
-                return await self._once(adapter, call, run)
+                return await self._once(adapter, call, run, limit)
             except BackendUnavailable:
                 if attempt == attempts:
                     raise
@@ -129,7 +151,7 @@ class GuardedScheduler:
     async def book(self, request: BookingRequest) -> Booking:
         """See ``Scheduler.book``."""
         return await self._caller.call(
-            self._name, "book", lambda: self._inner.book(request), idempotent=False
+            self._name, "book", lambda: self._inner.book(request), idempotent=False, booking=True
         )
 
     async def reschedule(self, booking: Booking, job: Job, slot: Slot) -> Booking:
@@ -139,6 +161,7 @@ class GuardedScheduler:
             "reschedule",
             lambda: self._inner.reschedule(booking, job, slot),
             idempotent=False,
+            booking=True,
         )
 
     async def cancel(self, booking: Booking) -> None:
@@ -161,7 +184,11 @@ class GuardedWorksOrders:
     async def raise_order(self, request: WorksOrderRequest) -> str:
         """See ``WorksOrderSink.raise_order``; a reference the gateway cannot store is refused."""
         reference = await self._caller.call(
-            self._name, "raise_order", lambda: self._inner.raise_order(request), idempotent=False
+            self._name,
+            "raise_order",
+            lambda: self._inner.raise_order(request),
+            idempotent=False,
+            booking=True,
         )
         if not isinstance(reference, str) or not 0 < len(reference) <= MAX_WORKS_ORDER_REF:
             raise BackendRejected("the works order reference could not be used", detail=repr(reference)[:200])

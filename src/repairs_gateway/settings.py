@@ -23,4 +23,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=16 * 1024, ge=1024)
     backend_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     backend_retries: int = Field(default=2, ge=0, le=5)
+    booking_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=300,
+        description="Time limit of a booking or a move, which take several backend round trips.",
+    )
     log_level: str = "INFO"

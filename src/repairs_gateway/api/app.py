@@ -71,9 +71,16 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
         sessions = make_sessionmaker(engine)
-        caller = BackendCaller(metrics, settings.backend_timeout_seconds, settings.backend_retries)
+        caller = BackendCaller(
+            metrics,
+            settings.backend_timeout_seconds,
+            settings.backend_retries,
+            booking_timeout=settings.booking_timeout_seconds,
+        )
         council_map = build_councils(config, caller, sessions)
-        stale_after = stale_after_for(settings.backend_timeout_seconds, settings.backend_retries)
+        stale_after = stale_after_for(
+            max(settings.backend_timeout_seconds, settings.booking_timeout_seconds), settings.backend_retries
+        )
         app.state.gateway = GatewayState(
             settings=settings,
             engine=engine,

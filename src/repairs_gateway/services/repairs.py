@@ -27,6 +27,7 @@ from repairs_gateway.ports import (
     Address,
     Booking,
     BookingRequest,
+    BookingState,
     BookingStatus,
     Contact,
     Job,
@@ -118,6 +119,23 @@ class RepairService:
     @staticmethod
     def _slot(claim: WindowClaim) -> Slot:
         return Slot(claim.start_at, claim.end_at, claim.ref)
+
+    @staticmethod
+    async def _held(scheduler: Scheduler, booking: Booking) -> BookingState | None:
+        """What the scheduler holds for a booking whose call failed; None when it cannot say.
+        A lost answer, or a call the gateway's time limit cut short, may have done its work."""
+        try:
+            return await scheduler.status(booking)
+        except AdapterError:
+            return None
+
+    @staticmethod
+    def _holds_window(state: BookingState | None, claim: WindowClaim) -> bool:
+        return (
+            state is not None
+            and state.status == BookingStatus.BOOKED
+            and (state.start, state.end) == (claim.start_at, claim.end_at)
+        )
 
     @staticmethod
     def _booked(claim: WindowClaim, booking: Booking) -> dict[str, Any]:
@@ -251,7 +269,11 @@ class RepairService:
             change.done = True
             raise conflict(TAKEN, "window-unavailable") from None
         except AdapterError as exc:
-            # The booking may have been made before the answer was lost: remember where.
+            held = Booking(row.reference)
+            if self._holds_window(await self._held(scheduler, held), claim):
+                log.warning("repair %s: booking answered %s, yet the scheduler holds it", row.reference, exc)
+                return await change.save(works_order_ref=works_order_ref, **self._booked(claim, held))
+            # Still unknown: remember where, so a later read or change can settle it.
             return await change.save(
                 works_order_ref=works_order_ref,
                 scheduler=claim.scheduler,
@@ -281,8 +303,10 @@ class RepairService:
         """The repair, with its status refreshed from the scheduler when it is booked."""
         row = await self._store.load(council.spec.id, reference)
         scheduler = council.schedulers.get(row.scheduler or "")
-        if row.status not in (BOOKED, IN_PROGRESS) or scheduler is None or self._store.held_by_another(row):
+        if scheduler is None or self._store.held_by_another(row) or row.status in (CANCELLED, COMPLETED):
             return row
+        if row.status == RECEIVED:
+            return await self._take_up(council, scheduler, row)
         try:
             state = await scheduler.status(Booking(row.reference, row.backend_refs))
         except NotFound:
@@ -305,6 +329,23 @@ class RepairService:
                 window_label=label_for(start, end, council.spec.windows) or default_label(start, end),
             )
         return await self._store.refresh(row, **changes) if changes else row
+
+    async def _take_up(self, council: CouncilRuntime, scheduler: Scheduler, row: Repair) -> Repair:
+        """A repair whose booking call failed may be booked after all (its answer was lost,
+        or the gateway's time limit cut it short): take up what the scheduler holds."""
+        state = await self._held(scheduler, Booking(row.reference, row.backend_refs))
+        if state is None or state.status != BookingStatus.BOOKED or not (state.start and state.end):
+            return row
+        start, end = state.start.astimezone(council.zone), state.end.astimezone(council.zone)
+        log.warning("repair %s: the scheduler holds a booking its failed call made", row.reference)
+        return await self._store.refresh(
+            row,
+            status=BOOKED,
+            window_start=start,
+            window_end=end,
+            backend_note=None,
+            window_label=label_for(start, end, council.spec.windows) or default_label(start, end),
+        )
 
     # ------------------------------------------------------------------ cancel
 
@@ -357,9 +398,24 @@ class RepairService:
             except SlotUnavailable:
                 raise conflict(TAKEN, "window-unavailable") from None
             except AdapterError as exc:
+                held = Booking(row.reference, row.backend_refs)
+                state = await self._held(scheduler, held)
+                if self._holds_window(state, claim):  # the move was made; its answer was lost
+                    return await change.save(**self._booked(claim, held))
                 await change.save(backend_note=_failed("reschedule", exc))
+                unchanged = (
+                    state is not None
+                    and state.status == BookingStatus.BOOKED
+                    and (state.start, state.end) == (row.window_start, row.window_end)
+                )
+                if unchanged:
+                    raise unavailable(
+                        "The appointment could not be changed just now; nothing has changed. "
+                        "Try again shortly."
+                    ) from None
                 raise unavailable(
-                    "The appointment could not be changed just now; nothing has changed. Try again shortly."
+                    "The change could not be confirmed just now. Check the repair for its appointment "
+                    "before trying again."
                 ) from None
             return await change.save(**self._booked(claim, booking))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from repairs_gateway.ports import (
     Booking,
     BookingRequest,
     BookingState,
+    BookingStatus,
     Job,
     Slot,
     SlotQuery,
@@ -33,6 +35,8 @@ class Faults:
 
     after_acting: str = "answer"  # answer | lose | stall
     status_down: bool = False
+    # Answer status with this window, as DRS does for an order it holds unscheduled.
+    status_window: tuple[Any, Any] | None = None
 
 
 class ForgetfulCalendar:
@@ -66,6 +70,8 @@ class ForgetfulCalendar:
     async def status(self, booking: Booking) -> BookingState:
         if self._faults.status_down:
             raise BackendUnavailable("down", detail="test")
+        if self._faults.status_window is not None:
+            return BookingState(BookingStatus.BOOKED, *self._faults.status_window)
         return await self._inner.status(booking)
 
 
@@ -151,3 +157,18 @@ async def test_a_move_that_cannot_be_confirmed_does_not_claim_nothing_changed(
     faults.status_down = False
     seen = await gateway.client.get(f"{NORTHFIELD}/repairs/{reference}", headers=gateway.auth())
     assert seen.json()["appointment"]["start"] == second["start"]  # what the scheduler holds
+
+
+async def test_a_booking_held_in_another_window_is_not_taken_for_the_one_asked(
+    forgetful: tuple[Gateway, Faults],
+) -> None:
+    gateway, faults = forgetful
+    window = (await windows(gateway))["days"][0]["windows"][0]
+    faults.after_acting, faults.status_down = "lose", True
+    reference = (await create(gateway, repair_body(window["id"]))).json()["reference"]
+    faults.status_down = False
+    start = datetime.fromisoformat(window["start"])
+    faults.status_window = (start - timedelta(hours=20), start + timedelta(days=3))  # a planning default
+    seen = await gateway.client.get(f"{NORTHFIELD}/repairs/{reference}", headers=gateway.auth())
+    assert seen.json()["status"] == "received"
+    assert seen.json()["appointment"] is None

@@ -273,10 +273,14 @@ class RepairService:
             if self._holds_window(await self._held(scheduler, held), claim):
                 log.warning("repair %s: booking answered %s, yet the scheduler holds it", row.reference, exc)
                 return await change.save(works_order_ref=works_order_ref, **self._booked(claim, held))
-            # Still unknown: remember where, so a later read or change can settle it.
+            # Still unknown: remember where and which window (shown only once it is
+            # confirmed), so that a later read or change can settle it.
             return await change.save(
                 works_order_ref=works_order_ref,
                 scheduler=claim.scheduler,
+                window_start=claim.start_at,
+                window_end=claim.end_at,
+                window_label=claim.label,
                 backend_note=_failed("booking", exc),
             )
         return await change.save(works_order_ref=works_order_ref, **self._booked(claim, booking))
@@ -332,20 +336,18 @@ class RepairService:
 
     async def _take_up(self, council: CouncilRuntime, scheduler: Scheduler, row: Repair) -> Repair:
         """A repair whose booking call failed may be booked after all (its answer was lost,
-        or the gateway's time limit cut it short): take up what the scheduler holds."""
-        state = await self._held(scheduler, Booking(row.reference, row.backend_refs))
-        if state is None or state.status != BookingStatus.BOOKED or not (state.start and state.end):
+        or the gateway's time limit cut it short): take it up if the scheduler holds the very
+        window that was asked for. Any other window is not taken for a booking: DRS, for
+        one, holds an unscheduled order as PLANNED across a default window."""
+        if row.window_start is None or row.window_end is None:
             return row
-        start, end = state.start.astimezone(council.zone), state.end.astimezone(council.zone)
-        log.warning("repair %s: the scheduler holds a booking its failed call made", row.reference)
-        return await self._store.refresh(
-            row,
-            status=BOOKED,
-            window_start=start,
-            window_end=end,
-            backend_note=None,
-            window_label=label_for(start, end, council.spec.windows) or default_label(start, end),
-        )
+        state = await self._held(scheduler, Booking(row.reference, row.backend_refs))
+        if state is None or state.status != BookingStatus.BOOKED:
+            return row
+        if (state.start, state.end) != (row.window_start, row.window_end):
+            return row
+        log.warning("repair %s: the scheduler holds the booking its failed call made", row.reference)
+        return await self._store.refresh(row, status=BOOKED, backend_note=None)
 
     # ------------------------------------------------------------------ cancel
 
@@ -402,7 +404,15 @@ class RepairService:
                 state = await self._held(scheduler, held)
                 if self._holds_window(state, claim):  # the move was made; its answer was lost
                     return await change.save(**self._booked(claim, held))
-                await change.save(backend_note=_failed("reschedule", exc))
+                attempt: dict[str, Any] = {}
+                if row.status == RECEIVED:  # a first booking: remember the window it asked for
+                    attempt = {
+                        "scheduler": claim.scheduler,
+                        "window_start": claim.start_at,
+                        "window_end": claim.end_at,
+                        "window_label": claim.label,
+                    }
+                await change.save(backend_note=_failed("reschedule", exc), **attempt)
                 unchanged = (
                     state is not None
                     and state.status == BookingStatus.BOOKED

@@ -14,6 +14,7 @@ from repairs_gateway.ports import (
     AdapterError,
     BackendRejected,
     BackendUnavailable,
+    Booking,
     Slot,
     SlotQuery,
     SlotUnavailable,
@@ -21,6 +22,7 @@ from repairs_gateway.ports import (
 
 from drs_helpers import BASE_URL, FakeClock, request_for
 from repairs_gateway_kirona_drs import DrsScheduler, DrsSettings
+from repairs_gateway_kirona_drs.client import UNSENDABLE, UnreadableAnswer
 from repairs_gateway_kirona_drs.simulator import DrsSimulator, SimulatorConfig
 from repairs_gateway_kirona_drs.simulator.soap import SoapFault, fault_envelope
 from repairs_gateway_kirona_drs.simulator.state import TransportFailure
@@ -184,15 +186,22 @@ async def test_when_the_undo_fails_too_the_error_names_the_half_booked_order(
         await scheduler.book(request_for(week, slots[0], f"NF-FILL000{n}"))
     sim.state.fail_next("deleteOrder", transport="http503")
 
-    with pytest.raises(SlotUnavailable) as caught:
+    # Not SlotUnavailable, though the window was taken: that would tell the gateway that
+    # nothing is held, and it would forget a repair whose order DRS keeps.
+    with pytest.raises(BackendUnavailable) as caught:
         await scheduler.book(request_for(week, slots[0]))
 
     (order,) = sim.state.find_orders(numbers=["NF-7KQ3M9X"])
     detail = caught.value.detail or ""
     assert "half-booked" in detail
+    assert "SlotUnavailable" in detail
     assert f"orderId={order.order_id}" in detail
     assert f"bookingId={order.bookings[0].booking_id}" in detail
     assert held(sim, "NF-7KQ3M9X") == []
+
+    # The gateway keeps the repair, so a later cancel clears the order.
+    await scheduler.cancel(Booking("NF-7KQ3M9X"))
+    assert sim.state.find_orders(numbers=["NF-7KQ3M9X"]) == []
 
 
 async def test_booking_again_after_a_half_booking_adopts_the_order(
@@ -316,12 +325,17 @@ async def test_a_soap_fault_is_rejected(settings: DrsSettings, week: SlotQuery) 
     assert "Unmarshalling Error" in (caught.value.detail or "")
 
 
-async def test_text_xml_cannot_carry_is_rejected_not_raised_bare(
-    scheduler: DrsScheduler, week: SlotQuery
+async def test_an_identifier_xml_cannot_carry_is_a_request_that_could_not_be_sent(
+    scheduler: DrsScheduler, sim: DrsSimulator, week: SlotQuery
 ) -> None:
-    control = dataclasses.replace(week.address, lines=("1 High Street\x01",))
-    with pytest.raises(BackendRejected):
+    # Free text is cleaned (see test_drs_free_text); an identifier is not altered.
+    control = dataclasses.replace(week.address, property_ref="00012345\x01")
+    with pytest.raises(BackendRejected) as caught:
         await scheduler.slots(dataclasses.replace(week, address=control))
+    assert str(caught.value) == UNSENDABLE  # not "an answer that could not be understood"
+    assert not isinstance(caught.value, UnreadableAnswer)
+    assert "checkAvailability" in (caught.value.detail or "")
+    assert sim.state.calls["checkAvailability"] == 0
 
 
 async def test_random_failures_never_leave_a_confirmed_booking_drs_does_not_hold(

@@ -111,3 +111,23 @@ async def test_a_failed_login_is_shared_by_the_requests_waiting_for_it(
     assert sim.state.calls["openSession"] == 1  # not twenty logins one after another
     assert await scheduler.slots(week)  # the next request tries again
     assert sim.state.sessions_opened == 1
+
+
+async def test_a_login_cut_short_leaves_no_old_failure_for_the_next_request(
+    scheduler: DrsScheduler, sim: DrsSimulator, week: SlotQuery
+) -> None:
+    sim.state.fail_next("openSession", status="error", message="Login failed: locked")
+    with pytest.raises(BackendRejected):
+        await scheduler.slots(week)
+    # Later, one request's login is cut short (the gateway's timeout) while another
+    # request waits for it: the waiter must ask DRS, not inherit the old failure.
+    sim.state.fail_next("openSession", transport="hang")
+    first = asyncio.create_task(asyncio.wait_for(scheduler.slots(week), 0.3))
+    await asyncio.sleep(0.1)
+    second = asyncio.create_task(scheduler.slots(week))
+    with pytest.raises(TimeoutError):
+        await first
+
+    assert await second
+    assert sim.state.calls["openSession"] == 3
+    assert sim.state.sessions_opened == 1

@@ -234,7 +234,15 @@ async def test_create_order_answers_ids_and_a_planned_booking(http: httpx.AsyncC
 
 @pytest.mark.parametrize(
     ("comments", "accepted"),
-    [("", False), ("   ", False), ("x" * 255, True), ("x" * 256, False)],
+    [
+        ("", False),
+        ("   ", False),
+        ("x" * 255, True),
+        ("x" * 256, False),
+        # Counted as Java does, in UTF-16 code units: an emoji is two.
+        ("\N{WRENCH}" * 127 + "x", True),
+        ("\N{WRENCH}" * 128, False),
+    ],
 )
 async def test_order_comments_are_required_and_at_most_255_characters(
     http: httpx.AsyncClient, comments: str, accepted: bool

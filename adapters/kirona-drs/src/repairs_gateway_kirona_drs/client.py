@@ -37,6 +37,7 @@ Payload = Callable[[str], Mapping[str, Any]]
 UNAVAILABLE = "The repairs scheduling system is not available at the moment."
 UNREADABLE = "The repairs scheduling system gave an answer that could not be understood."
 REFUSED = "The repairs scheduling system refused the request."
+UNSENDABLE = "The repair's details could not be sent to the repairs scheduling system."
 
 
 class UnreadableAnswer(BackendRejected):
@@ -165,6 +166,9 @@ class DrsClient:
             # queueing one more login behind each waiting request.
             raise type(failed)(str(failed), detail=failed.detail)
         self._session = None
+        # A failure is shared only by the requests that waited for that very login: one
+        # cut short (cancelled) must not leave an older failure for the next waiter.
+        self._failure = None
         try:
             self._session = await self._login()
         except (BackendRejected, BackendUnavailable) as exc:
@@ -199,9 +203,17 @@ class DrsClient:
     async def _send(self, operation: str, command: Mapping[str, Any]) -> Reply:
         timeout = self._settings.timeout_seconds
         method = getattr(self._service, operation)
+        arguments = {operation: dict(command)}
+        try:
+            # Built once beforehand so that a request that cannot be written (text XML
+            # cannot carry, a value not of its type) is told apart from an unreadable answer.
+            self._zeep.create_message(self._service, operation, **arguments)  # type: ignore[no-untyped-call, unused-ignore]
+        except (zeep.exceptions.Error, ValueError, TypeError, AttributeError) as exc:
+            # Sending it again will not help.
+            raise BackendRejected(UNSENDABLE, detail=f"{operation}: request: {exc!r}") from exc
         try:
             async with asyncio.timeout(timeout):
-                result = await method(**{operation: dict(command)})
+                result = await method(**arguments)
         except TimeoutError as exc:
             raise BackendUnavailable(
                 UNAVAILABLE, detail=f"{operation}: no answer within {timeout:g} s"
@@ -227,17 +239,15 @@ class DrsClient:
         except MalformedAnswer as exc:
             raise UnreadableAnswer(UNREADABLE, detail=f"{operation}: {exc}") from exc
         except (
-            zeep.exceptions.XMLSyntaxError,
-            zeep.exceptions.XMLParseError,
-            zeep.exceptions.UnexpectedElementError,
+            zeep.exceptions.Error,
             LookupError,
+            ValueError,
+            TypeError,
+            AttributeError,
         ) as exc:
-            # An answer that passed the checks above but that zeep still cannot read.
+            # The request was written (above), so this is an answer that passed the checks
+            # above but that zeep still cannot read: DRS may have acted on the call.
             raise UnreadableAnswer(UNREADABLE, detail=f"{operation}: {exc!r}") from exc
-        except (zeep.exceptions.Error, ValueError, TypeError, AttributeError) as exc:
-            # Our request did not fit the schema (text XML cannot carry, say): sending it
-            # again will not help.
-            raise BackendRejected(UNREADABLE, detail=f"{operation}: {exc!r}") from exc
         return _reply(operation, result)
 
 

@@ -35,7 +35,7 @@ from repairs_gateway.ports import (
     SlotUnavailable,
 )
 
-from .client import UNREADABLE, Clock, DrsClient, Reply, UnreadableAnswer
+from .client import UNAVAILABLE, UNREADABLE, Clock, DrsClient, Reply, UnreadableAnswer
 from .protocol import (
     days_limited_to,
     is_not_found,
@@ -43,6 +43,7 @@ from .protocol import (
     is_planning_failed,
 )
 from .settings import DrsSettings
+from .text import java_trim, xml_safe
 
 log = logging.getLogger(__name__)
 
@@ -278,19 +279,21 @@ class DrsScheduler:
     async def _compensate(
         self, created: Mapping[str, Any], drs_booking: Mapping[str, Any], failure: AdapterError
     ) -> NoReturn:
-        """Delete the order whose booking could not be scheduled, then raise ``failure``;
-        if the delete fails too, say in the detail that the order is left half-booked."""
+        """Delete the order whose booking could not be scheduled, then raise ``failure``.
+        If the delete fails too, raise ``BackendUnavailable`` whose detail says the order
+        is left half-booked: DRS holds something, so the gateway must keep its record
+        (``SlotUnavailable`` would tell it nothing is held) for a later cancel to clear."""
         try:
             await self._delete(created)
         except AdapterError as undo:
             detail = (
-                f"{failure.detail}; order left half-booked in DRS: "
+                f"{type(failure).__name__}: {failure.detail}; order left half-booked in DRS: "
                 f"primaryOrderNumber={created.get('primaryOrderNumber')} "
                 f"orderId={created.get('orderId')} bookingId={drs_booking.get('bookingId')}; "
                 f"deleteOrder failed: {undo.detail or undo}"
             )
             log.error("DRS compensation failed: %s", detail)
-            raise type(failure)(str(failure), detail=detail) from undo
+            raise BackendUnavailable(UNAVAILABLE, detail=detail) from undo
         raise failure
 
     async def _cleanup(self, order: Mapping[str, Any], failure: AdapterError) -> None:
@@ -430,15 +433,20 @@ class DrsScheduler:
         works_order_ref: str | None = None,
     ) -> dict[str, Any]:
         location_id = self._location_id(address)
-        lines = [line for line in address.lines if line.strip()] or [address.postcode]
+        # Free text goes without what XML cannot carry, or the request could not be sent;
+        # identifiers (references, locationID) are left whole: better refused than altered.
+        postcode = xml_safe(address.postcode)
+        lines = [text for line in address.lines if (text := xml_safe(line)).strip()] or [postcode]
+        name = xml_safe(contact.name) if contact else None
+        phone = xml_safe(contact.phone) if contact and contact.phone else None
         return {
-            "contactName": contact.name if contact else None,
+            "contactName": name,
             "contract": self._settings.contract,
             "locationID": location_id,
             "message": False,
             "orderComments": comments,
             "orderId": 0,
-            "phone": contact.phone if contact else None,
+            "phone": phone,
             "primaryOrderNumber": number,
             "priority": self._settings.priorities[job.priority],
             "secondaryOrderNumber": works_order_ref,
@@ -449,12 +457,12 @@ class DrsScheduler:
                 "address2": lines[1] if len(lines) > 1 else None,
                 "address3": lines[2] if len(lines) > 2 else None,
                 "address4": ", ".join(lines[3:]) or None,
-                "citizensName": contact.name if contact else None,
+                "citizensName": name,
                 "excludedFromMsging": False,
                 "locationId": location_id,
                 "name": lines[0],
-                "phoneNumber": contact.phone if contact else None,
-                "postCode": address.postcode,
+                "phoneNumber": phone,
+                "postCode": postcode,
                 "workflowType": "",
             },
             "userId": self._settings.user_id,
@@ -599,11 +607,10 @@ def _slot_ref(start: datetime, end: datetime) -> str:
 
 
 def _comments(description: str, reference: str) -> str:
-    """orderComments: required, 1 to 255 characters."""
-    text = " ".join(description.split()) or f"Repair {reference} reported online"
-    if len(text) > MAX_ORDER_COMMENTS:
-        text = text[: MAX_ORDER_COMMENTS - 3].rstrip() + "..."
-    return text
+    """orderComments: required, 1 to 255 characters as DRS (Java) counts them, and only
+    characters XML can carry."""
+    text = " ".join(xml_safe(description).split()) or f"Repair {reference} reported online"
+    return java_trim(text, MAX_ORDER_COMMENTS)
 
 
 def _first_booking(order: Any) -> dict[str, Any]:

@@ -153,7 +153,8 @@ def _create_order(state: DrsState, command: etree._Element) -> Result:
     comments = text(request, "orderComments") or ""
     if not comments.strip():
         raise DrsError("orderComments is mandatory")
-    if len(comments) > MAX_ORDER_COMMENTS:
+    # DRS is Java: a String's length is in UTF-16 code units (an emoji counts two).
+    if len(comments.encode("utf-16-le")) // 2 > MAX_ORDER_COMMENTS:
         raise DrsError(f"orderComments must not be longer than {MAX_ORDER_COMMENTS} characters")
     location_id = (text(request, "locationID") or "").strip()
     if not location_id:

@@ -15,13 +15,14 @@ import pytest
 
 from repairs_gateway.api.app import create_app
 from repairs_gateway.config.loader import GatewayConfig, parse_config
+from repairs_gateway.demo.data import demo_document
 from repairs_gateway.persistence.db import make_engine, make_sessionmaker
 from repairs_gateway.persistence.migrate import upgrade
 from repairs_gateway.ports import AdapterPlugin
 from repairs_gateway.registry import discover_plugins
 from repairs_gateway.settings import Settings
 
-from gateway_support import Gateway, demo_document, empty_tables, prepare_without_migrating
+from gateway_support import Gateway, empty_tables, prepare_without_migrating
 
 PG_URL = os.environ.get("REPAIRS_GATEWAY_TEST_DATABASE_URL")
 

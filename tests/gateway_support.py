@@ -7,12 +7,11 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from repairs_gateway.config.loader import GatewayConfig
-from repairs_gateway.demo.run import demo_config_path
+from repairs_gateway.demo.data import demo_addresses, load_addresses
 from repairs_gateway.persistence.db import make_engine
 from repairs_gateway.services.clients import create_client
 from repairs_gateway.settings import Settings
@@ -34,12 +33,6 @@ async def empty_tables(url: str) -> None:
         for table in TABLES:
             await connection.execute(text(f"DELETE FROM {table}"))
     await engine.dispose()
-
-
-def demo_document() -> dict[str, Any]:
-    """The demo councils file, parsed (tests adjust copies of it)."""
-    document: dict[str, Any] = yaml.safe_load(demo_config_path().read_text(encoding="utf-8"))
-    return document
 
 
 @dataclass
@@ -70,12 +63,7 @@ async def prepare_without_migrating(
     settings: Settings, config: GatewayConfig, sessions: async_sessionmaker[AsyncSession]
 ) -> str:
     """Load the demo addresses and create a key for every council (the schema exists)."""
-    from repairs_gateway.builtin.address_register import import_csv
-    from repairs_gateway.demo.run import ADDRESS_FILES, DEMO
-
-    for council, name in ADDRESS_FILES.items():
-        if council in config.councils:
-            await import_csv(sessions, council, (DEMO / name).read_text(encoding="utf-8"))
+    await load_addresses(sessions, demo_addresses(config.councils))
     return await create_client(sessions, "tests", sorted(config.councils))
 
 

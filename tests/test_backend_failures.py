@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from repairs_gateway.builtin.calendar import BuiltinCalendar, CalendarSettings, build_calendar
+from repairs_gateway.demo.data import demo_document
 from repairs_gateway.ports import (
     AdapterContext,
     AdapterPlugin,
@@ -22,7 +23,7 @@ from repairs_gateway.ports import (
     SlotQuery,
 )
 
-from gateway_support import Gateway, demo_document
+from gateway_support import Gateway
 from journey import NORTHFIELD, create, first_window, repair_body
 
 

@@ -9,9 +9,7 @@ import yaml
 from click.testing import CliRunner
 
 from repairs_gateway.cli import main
-from repairs_gateway.demo.run import demo_config_path
-
-from gateway_support import demo_document
+from repairs_gateway.demo.data import demo_config_path, demo_document
 
 
 @pytest.fixture

@@ -8,10 +8,9 @@ import pytest
 from pydantic import BaseModel, SecretStr
 
 from repairs_gateway.config.loader import ConfigError, parse_config
+from repairs_gateway.demo.data import demo_document
 from repairs_gateway.ports import AdapterPlugin
 from repairs_gateway.registry import discover_plugins
-
-from gateway_support import demo_document
 
 
 class SecretSettings(BaseModel):

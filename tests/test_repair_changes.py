@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from repairs_gateway.builtin.address_register import RegisterSettings, build_register, import_csv
 from repairs_gateway.builtin.calendar import CalendarSettings, build_calendar
-from repairs_gateway.demo.run import DEMO
+from repairs_gateway.demo.data import DEMO, demo_document
 from repairs_gateway.ports import (
     AdapterError,
     AdapterPlugin,
@@ -27,7 +27,7 @@ from repairs_gateway.ports import (
     WorksOrderRequest,
 )
 
-from gateway_support import Gateway, demo_document, on_both_databases
+from gateway_support import Gateway, on_both_databases
 from journey import NORTHFIELD, create, field_names, first_window, repair_body, windows
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from repairs_gateway.demo.data import demo_document
 from repairs_gateway.domain.references import parse_reference
 
 from gateway_support import Gateway, on_both_databases
@@ -145,7 +146,6 @@ async def test_twenty_concurrent_bookings_of_a_last_place_make_exactly_one(make_
 
 
 def _single_place_calendar() -> dict[str, Any]:
-    from gateway_support import demo_document
 
     document = demo_document()
     calendar = document["councils"][0]["schedulers"][0]["settings"]

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from repairs_gateway.demo.data import demo_document
 from repairs_gateway.ports import AdapterContext, AdapterPlugin, BackendRejected, WorksOrderRequest
 
-from gateway_support import Gateway, demo_document
+from gateway_support import Gateway
 from journey import create, first_window, repair_body
 
 

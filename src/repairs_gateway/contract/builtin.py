@@ -5,14 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
-from importlib.resources import files
-
-import yaml
 
 from repairs_gateway.contract.targets import ContractTarget, TargetEnvironment, static_target
-
-DEMO = files("repairs_gateway.demo")
-ADDRESS_FILES = {"northfield": "northfield.csv", "southmoor": "southmoor.csv"}
+from repairs_gateway.demo.data import demo_addresses, demo_document
 
 
 def _postcodes(csv_text: str) -> list[str]:
@@ -26,11 +21,10 @@ def _postcodes(csv_text: str) -> list[str]:
 
 def builtin_environment() -> TargetEnvironment:
     """The demo councils file, its address CSVs and the postcodes in them."""
-    addresses = {
-        council: (DEMO / name).read_text(encoding="utf-8") for council, name in ADDRESS_FILES.items()
-    }
+    councils = demo_document()
+    addresses = demo_addresses(council["id"] for council in councils["councils"])
     return TargetEnvironment(
-        councils=yaml.safe_load((DEMO / "councils.yaml").read_text(encoding="utf-8")),
+        councils=councils,
         postcodes={council: _postcodes(text) for council, text in addresses.items()},
         addresses=addresses,
         council="northfield",

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from repairs_gateway.contract.endpoint import Endpoint
-from repairs_gateway.contract.targets import STARTUP_SECONDS, ContractTarget, TargetEnvironment
+from repairs_gateway.contract.targets import ContractTarget, TargetEnvironment
+from repairs_gateway.serving import STARTUP_SECONDS
 
 STOP_SECONDS = 10.0
 
@@ -33,7 +34,7 @@ async def _prepare(
 ) -> tuple[str, str | None]:
     """Migrate, import the addresses, and issue two keys: one for every council, and one
     for the other council only (which must get 403 at the council under test)."""
-    from repairs_gateway.builtin.address_register import import_csv
+    from repairs_gateway.demo.data import load_addresses
     from repairs_gateway.persistence.db import make_engine, make_sessionmaker
     from repairs_gateway.persistence.migrate import upgrade_async
     from repairs_gateway.services.clients import create_client
@@ -42,8 +43,7 @@ async def _prepare(
     engine = make_engine(database_url)
     try:
         sessions = make_sessionmaker(engine)
-        for council, text in addresses.items():
-            await import_csv(sessions, council, text)
+        await load_addresses(sessions, addresses)
         key = await create_client(sessions, "contract suite", councils)
         other_key = await create_client(sessions, "contract suite, other council", [other]) if other else None
         return key, other_key

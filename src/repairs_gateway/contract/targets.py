@@ -12,17 +12,24 @@ document wiring the gateway to it. An adaptor package joins the matrix from its 
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
 
+from repairs_gateway.serving import serve_asgi
+
 TARGETS_GROUP = "repairs_gateway.contract_targets"
-STARTUP_SECONDS = 30.0
+
+__all__ = [
+    "ContractTarget",
+    "TargetEnvironment",
+    "TargetError",
+    "discover_targets",
+    "serve_asgi",
+    "static_target",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,35 +105,3 @@ def discover_targets() -> dict[str, ContractTarget]:
             raise TargetError(f"entry point {entry.name!r} ({entry.value}) is not a ContractTarget")
         targets[entry.name] = target
     return dict(sorted(targets.items()))
-
-
-@contextmanager
-def serve_asgi(app: Any, name: str = "app") -> Iterator[str]:
-    """Serve an ASGI app (a simulator, a gateway) on a free port of 127.0.0.1 in a thread,
-    lifespan included; yields its base URL and stops it on exit."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # Accepted connections inherit this: without it, keep-alive requests wait on delayed ACKs.
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name=f"serve-{name}", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            sock.close()
-            raise RuntimeError(f"{name} did not start on 127.0.0.1:{port} (see the log above)")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()

@@ -5,39 +5,24 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import socket
 import tempfile
-import threading
-import time
-from importlib.resources import files
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
-import yaml
 
 from repairs_gateway.config.loader import GatewayConfig, parse_config
+from repairs_gateway.demo.data import demo_addresses, demo_config_path, demo_document, load_addresses
 from repairs_gateway.settings import Settings
 
-DEMO = files("repairs_gateway.demo")
-ADDRESS_FILES = {
-    "northfield": "northfield.csv",
-    "southmoor": "southmoor.csv",
-    "eastbrook": "eastbrook.csv",
-}
 DRS_PASSWORD_VARIABLE = "REPAIRS_GATEWAY_DEMO_DRS_PASSWORD"
 DRS_SIMULATOR_PASSWORD = "drs-sim-password"  # what the DRS simulator accepts by default
 DRS_PATH = "/OTWebServiceGateway_SIM/ws/soap"
 
 
-def demo_config_path() -> Path:
-    """The demo councils file."""
-    return Path(str(DEMO / "councils.yaml"))
-
-
 async def prepare(settings: Settings, config: GatewayConfig) -> str:
     """Migrate the database, load the demo addresses and create an API key for every council."""
-    from repairs_gateway.builtin.address_register import import_csv
     from repairs_gateway.persistence.db import make_engine, make_sessionmaker
     from repairs_gateway.persistence.migrate import upgrade_async
     from repairs_gateway.services.clients import create_client
@@ -46,10 +31,7 @@ async def prepare(settings: Settings, config: GatewayConfig) -> str:
     engine = make_engine(settings.database_url)
     try:
         sessions = make_sessionmaker(engine)
-        for council, name in ADDRESS_FILES.items():
-            if council not in config.councils:
-                continue
-            await import_csv(sessions, council, (DEMO / name).read_text(encoding="utf-8"))
+        await load_addresses(sessions, demo_addresses(config.councils))
         return await create_client(sessions, "demo", sorted(config.councils))
     finally:
         await engine.dispose()
@@ -77,49 +59,19 @@ def examples(base: str, key: str) -> str:
     )
 
 
-def demo_document(drs_endpoint: str | None) -> dict[str, Any]:
-    """The demo councils; with a DRS simulator endpoint, a third council scheduled by it."""
-    document: dict[str, Any] = yaml.safe_load(demo_config_path().read_text(encoding="utf-8"))
-    if drs_endpoint is not None:
-        template = (DEMO / "drs-council.yaml").read_text(encoding="utf-8")
-        document["councils"].append(yaml.safe_load(template.replace("{endpoint}", drs_endpoint)))
-    return document
-
-
-class BackgroundServer:
-    """A uvicorn server on 127.0.0.1 in a daemon thread (for the demo's simulators)."""
-
-    def __init__(self, app: Any) -> None:
-        import uvicorn
-
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port: int = probe.getsockname()[1]
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    def start(self) -> None:
-        """Start serving and wait until the port answers."""
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the simulator did not start")
-            time.sleep(0.05)
-
-
-def start_drs_simulator() -> str | None:
-    """Start the Kirona DRS simulator if its adaptor is installed; answers its endpoint."""
+@contextmanager
+def drs_simulator() -> Iterator[str | None]:
+    """Serve the Kirona DRS simulator if its adaptor is installed; yields its endpoint."""
     from repairs_gateway.ports import SimulatorOptions
     from repairs_gateway.registry import discover_plugins
+    from repairs_gateway.serving import serve_asgi
 
     plugin = discover_plugins().get("kirona-drs")
     if plugin is None or plugin.simulator is None:
-        return None
-    server = BackgroundServer(plugin.simulator(SimulatorOptions()).app)
-    server.start()
-    return f"http://127.0.0.1:{server.port}{DRS_PATH}"
+        yield None
+        return
+    with serve_asgi(plugin.simulator(SimulatorOptions()).app, name="kirona-drs simulator") as url:
+        yield url + DRS_PATH
 
 
 def run_demo(port: int, data_dir: Path | None) -> None:
@@ -135,16 +87,16 @@ def run_demo(port: int, data_dir: Path | None) -> None:
         config_file=demo_config_path(),
         token_secret=secrets.token_urlsafe(48),
     )
-    drs_endpoint = start_drs_simulator()
-    environ = {**os.environ, DRS_PASSWORD_VARIABLE: DRS_SIMULATOR_PASSWORD}
-    config = parse_config(demo_document(drs_endpoint), environ=environ)
-    key = asyncio.run(prepare(settings, config))
-    base = f"http://127.0.0.1:{port}"
-    click.echo(f"repairs-gateway demo: councils {', '.join(sorted(config.councils))}")
-    click.echo(f"Data in {folder} (SQLite; simulated councils and addresses)")
-    if drs_endpoint:
-        click.echo(f"Eastbrook is scheduled by the Kirona DRS simulator at {drs_endpoint}")
-    click.echo(f"Gateway: {base}")
-    click.echo(f"API key: {key}")
-    click.echo(examples(base, key))
-    uvicorn.run(create_app(settings, config), host="127.0.0.1", port=port, log_level="warning")
+    with drs_simulator() as drs_endpoint:
+        environ = {**os.environ, DRS_PASSWORD_VARIABLE: DRS_SIMULATOR_PASSWORD}
+        config = parse_config(demo_document(drs_endpoint), environ=environ)
+        key = asyncio.run(prepare(settings, config))
+        base = f"http://127.0.0.1:{port}"
+        click.echo(f"repairs-gateway demo: councils {', '.join(sorted(config.councils))}")
+        click.echo(f"Data in {folder} (SQLite; simulated councils and addresses)")
+        if drs_endpoint:
+            click.echo(f"Eastbrook is scheduled by the Kirona DRS simulator at {drs_endpoint}")
+        click.echo(f"Gateway: {base}")
+        click.echo(f"API key: {key}")
+        click.echo(examples(base, key))
+        uvicorn.run(create_app(settings, config), host="127.0.0.1", port=port, log_level="warning")

@@ -1,0 +1,52 @@
+"""The demo's data, in one place for the demo, the contract suite's built-in target and the
+tests: fictional councils, their triage and calendars, and their addresses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from importlib.resources import files
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+DEMO = files("repairs_gateway.demo")
+ADDRESS_FILES = {
+    "northfield": "northfield.csv",
+    "southmoor": "southmoor.csv",
+    "eastbrook": "eastbrook.csv",
+}
+
+
+def demo_config_path() -> Path:
+    """The demo councils file (Northfield and Southmoor, on the built-in backends)."""
+    return Path(str(DEMO / "councils.yaml"))
+
+
+def demo_document(drs_endpoint: str | None = None) -> dict[str, Any]:
+    """The demo councils; with a DRS simulator endpoint, also Eastbrook, scheduled by it."""
+    document: dict[str, Any] = yaml.safe_load(demo_config_path().read_text(encoding="utf-8"))
+    if drs_endpoint is not None:
+        template = (DEMO / "drs-council.yaml").read_text(encoding="utf-8")
+        document["councils"].append(yaml.safe_load(template.replace("{endpoint}", drs_endpoint)))
+    return document
+
+
+def demo_addresses(councils: Iterable[str]) -> dict[str, str]:
+    """The address CSV of each of ``councils`` that the demo has one for."""
+    return {
+        council: (DEMO / ADDRESS_FILES[council]).read_text(encoding="utf-8")
+        for council in councils
+        if council in ADDRESS_FILES
+    }
+
+
+async def load_addresses(sessions: async_sessionmaker[AsyncSession], addresses: Mapping[str, str]) -> None:
+    """Import each council's CSV into the built-in register."""
+    from repairs_gateway.builtin.address_register import import_csv
+
+    for council, text in addresses.items():
+        await import_csv(sessions, council, text)

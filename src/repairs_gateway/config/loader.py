@@ -12,8 +12,8 @@ import yaml
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from repairs_gateway.config.schema import AdapterRef, CouncilFile, CouncilSpec, SchedulerRoute
-from repairs_gateway.ports import AdapterPlugin, Role
-from repairs_gateway.registry import discover_plugins
+from repairs_gateway.ports import AdapterContext, AdapterPlugin, Role
+from repairs_gateway.registry import build_adapter, discover_plugins
 
 
 class ConfigError(Exception):
@@ -26,10 +26,15 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class BoundAdapter:
-    """An adaptor plugin with its validated settings."""
+    """An adapter plugin with its validated settings."""
 
     plugin: AdapterPlugin
     settings: BaseModel
+
+    def build(self, context: AdapterContext) -> Any:
+        """The adapter for ``context``, checked to implement every role the plugin declares
+        (``PluginError`` names the plugin and each missing method otherwise)."""
+        return build_adapter(self.plugin, self.settings, context)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,110 @@
+"""The adapter interface: what the gateway asks of a council's back-office systems.
+
+An adapter translates between these types and one backend's wire format. It holds no
+retries, no database of its own and no HTTP framework: timeouts, retries of idempotent
+calls, metrics and logging are applied by the gateway around every call (see
+``repairs_gateway.resilience``).
+
+Three roles, each a small Protocol; an adapter package implements one or more:
+
+* ``AddressSource``: the council's properties (Civica UH, Northgate, the built-in register).
+* ``Scheduler``: operatives' diaries (Kirona DRS, Totalmobile, MCM, the built-in calendar).
+* ``WorksOrderSink``: a housing management system that must raise a works order before
+  a job can be scheduled (Civica UH, Northgate).
+
+Adapters are published through the entry-point group ``repairs_gateway.adapters``; each
+entry point names an ``AdapterPlugin``.
+
+The package is the bottom layer of the gateway and imports nothing else of it:
+
+* ``types``: the data that crosses the interface (``Address``, ``Job``, ``Slot``, ...);
+* ``errors``: the typed errors an adapter raises, and ``PluginError``;
+* ``roles``: the Protocols of the three roles and the optional capabilities;
+* ``plugin``: ``AdapterPlugin``, the context a factory gets, and ``check_roles``;
+* ``postcodes``: the UK postcode normaliser every address source needs.
+
+Import from ``repairs_gateway.ports`` itself; the modules are its layout, not its interface.
+"""
+
+from repairs_gateway.ports.errors import (
+    AdapterError,
+    BackendRejected,
+    BackendUnavailable,
+    NotFound,
+    PluginError,
+    SlotUnavailable,
+)
+from repairs_gateway.ports.plugin import (
+    ENTRY_POINT_GROUP,
+    AdapterContext,
+    AdapterFactory,
+    AdapterPlugin,
+    SimulatedBackend,
+    SimulatorFactory,
+    SimulatorOptions,
+    check_roles,
+    role_methods,
+)
+from repairs_gateway.ports.postcodes import InvalidPostcode, normalise_postcode
+from repairs_gateway.ports.roles import (
+    ROLE_PROTOCOLS,
+    AddressSource,
+    Closable,
+    Role,
+    Scheduler,
+    WorksOrderCanceller,
+    WorksOrderSink,
+)
+from repairs_gateway.ports.types import (
+    Address,
+    Booking,
+    BookingRequest,
+    BookingState,
+    BookingStatus,
+    Contact,
+    Job,
+    Priority,
+    PropertyKind,
+    Slot,
+    SlotQuery,
+    WorksOrderRequest,
+)
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "ROLE_PROTOCOLS",
+    "AdapterContext",
+    "AdapterError",
+    "AdapterFactory",
+    "AdapterPlugin",
+    "Address",
+    "AddressSource",
+    "BackendRejected",
+    "BackendUnavailable",
+    "Booking",
+    "BookingRequest",
+    "BookingState",
+    "BookingStatus",
+    "Closable",
+    "Contact",
+    "InvalidPostcode",
+    "Job",
+    "NotFound",
+    "PluginError",
+    "Priority",
+    "PropertyKind",
+    "Role",
+    "Scheduler",
+    "SimulatedBackend",
+    "SimulatorFactory",
+    "SimulatorOptions",
+    "Slot",
+    "SlotQuery",
+    "SlotUnavailable",
+    "WorksOrderCanceller",
+    "WorksOrderRequest",
+    "WorksOrderSink",
+    "check_roles",
+    "normalise_postcode",
+    "role_methods",
+]

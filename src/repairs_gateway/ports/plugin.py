@@ -1,0 +1,99 @@
+"""Plugins: how an adapter package tells the gateway what it serves and how to build it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from repairs_gateway.ports.errors import PluginError
+from repairs_gateway.ports.roles import ROLE_PROTOCOLS, Role
+
+ENTRY_POINT_GROUP = "repairs_gateway.adapters"
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterContext:
+    """What the gateway hands an adaptor factory: which council it serves, and for the
+    built-in backends only, the gateway's database (``database`` is an SQLAlchemy
+    ``async_sessionmaker``; third-party adaptors must not rely on it)."""
+
+    council_id: str
+    timezone: str = "Europe/London"
+    database: Any = None
+
+
+AdapterFactory = Callable[[Any, AdapterContext], Any]
+"""Builds an adaptor from its validated settings model and the context."""
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatorOptions:
+    """Options of ``repairs-gateway simulate``: added latency per call and the share of
+    calls that fail (0 to 1), for tests and benchmarks."""
+
+    latency_ms: float = 0.0
+    fail_rate: float = 0.0
+    seed: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatedBackend:
+    """A running simulator: an ASGI ``app``, and ``describe(base_url)`` answering the lines
+    to print for a person (endpoint URL, credentials it accepts)."""
+
+    app: Any
+    describe: Callable[[str], str]
+
+
+SimulatorFactory = Callable[[SimulatorOptions], SimulatedBackend]
+"""Builds a simulator of the adaptor's backend."""
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterPlugin:
+    """What an entry point in ``repairs_gateway.adapters`` names.
+
+    ``settings`` is the pydantic model of the adaptor's settings in the council file;
+    fields typed ``SecretStr`` must be given there as ``{from_env: VARIABLE}``.
+    ``roles`` says which Protocols ``build`` returns an implementation of.
+    ``simulator``, if given, serves ``repairs-gateway simulate NAME``.
+    """
+
+    name: str
+    roles: frozenset[Role]
+    settings: type[BaseModel]
+    build: AdapterFactory
+    simulator: SimulatorFactory | None = None
+    description: str = ""
+
+
+def role_methods(role: Role) -> tuple[str, ...]:
+    """The methods the Protocol of ``role`` asks for, in the order it declares them."""
+    protocol = ROLE_PROTOCOLS[role]
+    return tuple(
+        name for name, value in vars(protocol).items() if callable(value) and not name.startswith("_")
+    )
+
+
+def check_roles(plugin: AdapterPlugin, built: object) -> None:
+    """Check that ``built`` (what ``plugin.build`` answered) implements every role the plugin
+    declares; raises ``PluginError`` naming the plugin, the role and each missing method.
+
+    The roles' Protocols are runtime-checkable, but ``isinstance`` says only yes or no; this
+    names what is missing, so a supplier knows what to write."""
+    missing: list[str] = []
+    for role in sorted(plugin.roles):
+        if role not in ROLE_PROTOCOLS:
+            raise PluginError(f"adapter plugin {plugin.name!r} declares an unknown role {role!r}")
+        absent = [name for name in role_methods(role) if not callable(getattr(built, name, None))]
+        if absent:
+            protocol = ROLE_PROTOCOLS[role].__name__
+            missing.append(f"{role} ({protocol}) needs {', '.join(absent)}")
+    if missing:
+        raise PluginError(
+            f"adapter plugin {plugin.name!r} built a {type(built).__name__} that does not implement "
+            f"the roles it declares: {'; '.join(missing)}"
+        )

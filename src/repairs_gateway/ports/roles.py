@@ -1,0 +1,100 @@
+"""The three roles an adapter can play, as runtime-checkable Protocols, and two optional
+capabilities (``WorksOrderCanceller``, ``Closable``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal, Protocol, runtime_checkable
+
+from repairs_gateway.ports.types import (
+    Address,
+    Booking,
+    BookingRequest,
+    BookingState,
+    Job,
+    Slot,
+    SlotQuery,
+    WorksOrderRequest,
+)
+
+
+@runtime_checkable
+class AddressSource(Protocol):
+    """Properties eligible for online repairs."""
+
+    async def addresses_at(self, postcode: str) -> Sequence[Address]:
+        """Eligible properties at ``postcode`` (already normalised: upper case, one space
+        before the inward code). An unknown postcode is an empty sequence."""
+        ...
+
+    async def address(self, uprn: str) -> Address | None:
+        """The eligible property with this UPRN, or None."""
+        ...
+
+
+@runtime_checkable
+class Scheduler(Protocol):
+    """An operatives' diary."""
+
+    async def slots(self, query: SlotQuery) -> Sequence[Slot]:
+        """Free windows for the job on the query's days: sorted by start then end, each
+        starting on one of those days (in the council's time zone) and not yet begun. The
+        gateway checks this again and pages; the conformance kit holds adaptors to it."""
+        ...
+
+    async def book(self, request: BookingRequest) -> Booking:
+        """Book the slot. Raises ``SlotUnavailable`` if it is no longer free. Must never
+        return unless the backend holds the booking."""
+        ...
+
+    async def reschedule(self, booking: Booking, job: Job, slot: Slot) -> Booking:
+        """Move a booking to another slot; answers the (possibly changed) booking."""
+        ...
+
+    async def cancel(self, booking: Booking) -> None:
+        """Cancel a booking and free its slot. Cancelling twice is not an error."""
+        ...
+
+    async def status(self, booking: Booking) -> BookingState:
+        """The booking's state in the backend."""
+        ...
+
+
+@runtime_checkable
+class WorksOrderSink(Protocol):
+    """A housing management system that raises works orders."""
+
+    async def raise_order(self, request: WorksOrderRequest) -> str:
+        """Raise a works order and answer its reference in the backend."""
+        ...
+
+
+@runtime_checkable
+class WorksOrderCanceller(Protocol):
+    """Optional, for a ``WorksOrderSink`` whose system can cancel an order: the gateway then
+    withdraws the works order of a repair that is cancelled, or whose window was taken."""
+
+    async def cancel_order(self, works_order_ref: str) -> None:
+        """Cancel the works order; cancelling twice is not an error."""
+        ...
+
+
+@runtime_checkable
+class Closable(Protocol):
+    """Adaptors holding connections or sessions implement this; the gateway calls it once
+    on shutdown."""
+
+    async def aclose(self) -> None:
+        """Release connections and sessions."""
+        ...
+
+
+Role = Literal["addresses", "scheduler", "works_orders"]
+"""A role a plugin declares in ``AdapterPlugin.roles``."""
+
+ROLE_PROTOCOLS: dict[Role, type] = {
+    "addresses": AddressSource,
+    "scheduler": Scheduler,
+    "works_orders": WorksOrderSink,
+}
+"""The Protocol that what a plugin builds must implement for each role it declares."""

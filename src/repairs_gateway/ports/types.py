@@ -1,0 +1,137 @@
+"""The ports' data types: what flows between the gateway and an adapter.
+
+Frozen dataclasses and enums only; an adapter translates these to and from one backend's
+wire format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import IntEnum, StrEnum
+from typing import Literal
+
+
+class Priority(IntEnum):
+    """Work priority, numbered as in the HACT housing data standard."""
+
+    IMMEDIATE = 1
+    EMERGENCY = 2
+    URGENT = 3
+    NORMAL = 4
+    INSPECTION = 5
+
+
+PropertyKind = Literal["dwelling", "communal"]
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """An eligible property. ``uprn`` is the national identifier (digits, at most 12);
+    ``property_ref`` is the backend's own reference where it differs (UH ``prop_ref``)."""
+
+    uprn: str
+    lines: tuple[str, ...]
+    postcode: str
+    kind: PropertyKind = "dwelling"
+    property_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """What a scheduler needs to offer time: the trade, how long, how urgent. The SoR code
+    is the council's own and is passed on to backends that want it."""
+
+    trade: str
+    duration_minutes: int
+    priority: Priority = Priority.NORMAL
+    sor_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SlotQuery:
+    """Ask for free time for ``job`` at ``address`` on the days ``first_day``..``last_day``
+    (inclusive, in the council's local time zone)."""
+
+    council_id: str
+    address: Address
+    job: Job
+    first_day: date
+    last_day: date
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A free window. ``start``/``end`` are timezone-aware. ``ref`` is the backend's own
+    handle for the window (opaque to the gateway, at most 200 characters), handed back
+    unchanged when the window is booked."""
+
+    start: datetime
+    end: datetime
+    ref: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """How to reach the resident."""
+
+    name: str
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BookingRequest:
+    """Book ``job`` at ``address`` into ``slot``. ``reference`` is the gateway's repair
+    reference: adaptors store it in the backend (e.g. DRS ``primaryOrderNumber``) so a
+    booking can be found again after a crash."""
+
+    council_id: str
+    reference: str
+    address: Address
+    job: Job
+    slot: Slot
+    description: str
+    contact: Contact
+    works_order_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    """A booking the backend holds. ``backend_refs`` are the backend's identifiers (e.g.
+    ``{"orderId": "1021", "bookingId": "2042"}``), kept by the gateway and passed back on
+    every later call about this booking."""
+
+    reference: str
+    backend_refs: Mapping[str, str] = field(default_factory=dict)
+
+
+class BookingStatus(StrEnum):
+    """A backend booking's state, as the gateway reports it."""
+
+    BOOKED = "booked"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class BookingState:
+    """What a backend says of a booking now."""
+
+    status: BookingStatus
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WorksOrderRequest:
+    """Ask a housing management system to raise a works order for a repair."""
+
+    council_id: str
+    reference: str
+    address: Address
+    job: Job
+    description: str
+    contact: Contact

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from datetime import time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from repairs_gateway.domain.triage import ExitKind
 from repairs_gateway.ports import Priority
 
 OPTION_ID = r"^[a-z0-9-]{1,40}$"
@@ -32,9 +33,6 @@ class JobSpec(_Strict):
     trade: Annotated[str, Field(pattern=TRADE)]
     priority: Priority = Priority.NORMAL
     duration_minutes: int = Field(ge=15, le=480)
-
-
-ExitKind = Literal["emergency", "unable_to_book", "not_responsible", "contact_us"]
 
 
 class ExitSpec(_Strict):

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time
-
-from repairs_gateway.config.schema import WindowLabel
+from typing import Protocol
 
 NOON = time(12, 0)
+
+
+class NamedWindow(Protocol):
+    """A window a council names (``config.schema.WindowLabel`` is one): only backend slots
+    that match one exactly are offered, under its label."""
+
+    @property
+    def label(self) -> str: ...
+    @property
+    def start(self) -> time: ...
+    @property
+    def end(self) -> time: ...
 
 
 def default_label(start: datetime, end: datetime) -> str:
@@ -20,7 +32,7 @@ def default_label(start: datetime, end: datetime) -> str:
     return f"{start:%H:%M} to {end:%H:%M}"
 
 
-def label_for(start: datetime, end: datetime, allowed: list[WindowLabel]) -> str | None:
+def label_for(start: datetime, end: datetime, allowed: Sequence[NamedWindow]) -> str | None:
     """The window's label, or None when the council lists windows and this is not one.
 
     ``start`` and ``end`` must be in the council's local time.

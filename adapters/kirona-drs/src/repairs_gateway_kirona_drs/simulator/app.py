@@ -13,6 +13,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from .control import Holds, control_routes, order_number_of
 from .operations import answer, refusal
 from .soap import SoapFault, fault_envelope, parse_request, response_envelope, wsdl_for
 from .state import TRANSPORT_FAILURES, Clock, DrsState, SimulatorConfig, system_clock
@@ -39,14 +40,20 @@ class _CutShortResponse(Response):
 
 class DrsSimulator:
     """A simulated DRS Web Services Gateway: ``app`` to serve, ``state`` to inspect and
-    steer (``state.fail_next``, ``state.set_status``, ``state.clock``)."""
+    steer (``state.fail_next``, ``state.set_status``, ``state.clock``), ``holds`` to hold
+    calls. The app also serves test-only JSON controls under ``/_simulator/`` (see
+    ``control``), for tests that drive the simulator from another process."""
 
     def __init__(self, config: SimulatorConfig | None = None, clock: Clock = system_clock) -> None:
         self.config = config or SimulatorConfig()
         self.state = DrsState(self.config, clock)
+        self.holds = Holds()
         self._random = random.Random(self.config.seed)
         self.app = Starlette(
-            routes=[Route(self.config.path, self._endpoint, methods=["GET", "POST"])]
+            routes=[
+                Route(self.config.path, self._endpoint, methods=["GET", "POST"]),
+                *control_routes(self.state, self.holds),
+            ]
         )
         self.app.state.drs = self.state
 
@@ -94,6 +101,10 @@ class DrsSimulator:
         except SoapFault as fault:
             return Response(fault_envelope(fault), status_code=500, media_type=XML)
         self.state.calls[operation] += 1
+        number = order_number_of(command)
+        if not await self.holds.pass_through(operation, "before", number):
+            # Released with drop: the call is discarded without being carried out.
+            return PlainTextResponse("503 Service Unavailable", status_code=503)
         injected = self.state.take_failure(operation)
         transport = injected.transport if injected else self._random_failure()
         if transport == "http503":
@@ -106,6 +117,8 @@ class DrsSimulator:
         else:
             result = answer(self.state, operation, command)
         payload = response_envelope(operation, result)
+        if not await self.holds.pass_through(operation, "after", number):
+            return _CutShortResponse(payload)  # carried out, but its answer is lost
         if transport == "garbled":
             return Response(payload[: len(payload) // 2] + b"\x00<<garbled", media_type=XML)
         if transport == "dropped":

@@ -465,6 +465,20 @@ class DrsState:
         """Move a booking along its life cycle, as operatives' devices would."""
         self.bookings[booking_id].status = status
 
+    def move(self, booking_id: int, start: datetime, end: datetime) -> SimBooking:
+        """Put a booking into another window by hand, as a contractor moving it in DRS
+        would: the diary is updated but not asked (capacity and the slot pattern are not
+        checked). An unscheduled booking becomes scheduled."""
+        if start.tzinfo is None or end.tzinfo is None:
+            raise ValueError("a window's start and end must be timezone-aware")
+        if end <= start:
+            raise DrsError("The window must end after it starts")
+        booking = self.bookings[booking_id]
+        self._release(booking)
+        self._hold(booking, start, end)
+        booking.planning_start, booking.planning_end = start, end
+        return booking
+
     def held_windows(self, primary_order_number: str) -> list[tuple[datetime, datetime]]:
         """The windows the order's bookings hold in the diary (for tests)."""
         return [

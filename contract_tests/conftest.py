@@ -17,11 +17,11 @@ from contract_tests.known_issues import unexplained
 from repairs_gateway.contract.defaults import DEFAULT_EXAMPLES, DEFAULT_SCENARIOS
 from repairs_gateway.contract.discovery import TargetData, discover
 from repairs_gateway.contract.endpoint import Endpoint
-from repairs_gateway.contract.inprocess import serve_gateway
 from repairs_gateway.contract.report import Report
 from repairs_gateway.contract.schema import operation_ids
 from repairs_gateway.contract.session import ContractSession
 from repairs_gateway.contract.targets import discover_targets
+from repairs_gateway.demo.contract_gateway import serve_gateway
 
 LIVE = "live"
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from repairs_gateway.contract.endpoint import Endpoint
-from repairs_gateway.contract.inprocess import serve_gateway
 from repairs_gateway.contract.targets import discover_targets
+from repairs_gateway.demo.contract_gateway import serve_gateway
 
 
 @pytest.fixture(scope="module")

@@ -120,8 +120,12 @@ def contract_test(
         _finish([run_contract(endpoint, options, progress)], report_file)
     if not targets:
         raise click.UsageError("give --base-url (live mode) or --target (in-process)")
-    from repairs_gateway.contract.inprocess import serve_gateway
-    from repairs_gateway.contract.targets import discover_targets
+    from repairs_gateway.contract.targets import TargetError, discover_gateway, discover_targets
+
+    try:
+        serve_gateway = discover_gateway()
+    except TargetError as exc:
+        raise click.UsageError(str(exc)) from None
 
     known = discover_targets()
     names = list(known) if "all" in targets else list(targets)

@@ -8,6 +8,11 @@ document wiring the gateway to it. An adaptor package joins the matrix from its 
 
     [project.entry-points."repairs_gateway.contract_targets"]
     kirona-drs = "repairs_gateway_kirona_drs.contract:TARGET"
+
+The gateway itself is found the same way, so that the suite imports nothing of the app, the
+demo or the database: the repairs-gateway package registers what serves it on a target
+(``repairs_gateway.demo.contract_gateway:serve_gateway``) in the group
+``repairs_gateway.contract_gateway``, and ``discover_gateway`` loads it.
 """
 
 from __future__ import annotations
@@ -18,14 +23,18 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
 
+from repairs_gateway.contract.endpoint import Endpoint
 from repairs_gateway.serving import serve_asgi
 
 TARGETS_GROUP = "repairs_gateway.contract_targets"
+GATEWAY_GROUP = "repairs_gateway.contract_gateway"
 
 __all__ = [
     "ContractTarget",
+    "GatewayServer",
     "TargetEnvironment",
     "TargetError",
+    "discover_gateway",
     "discover_targets",
     "serve_asgi",
     "static_target",
@@ -105,3 +114,23 @@ def discover_targets() -> dict[str, ContractTarget]:
             raise TargetError(f"entry point {entry.name!r} ({entry.value}) is not a ContractTarget")
         targets[entry.name] = target
     return dict(sorted(targets.items()))
+
+
+GatewayServer = Callable[[ContractTarget], AbstractContextManager[Endpoint]]
+"""Starts a target's backends and the gateway wired to them; yields the gateway's endpoint."""
+
+
+def discover_gateway() -> GatewayServer:
+    """What serves the gateway on a target for the in-process matrix (registered once, by
+    the repairs-gateway package, in the group ``repairs_gateway.contract_gateway``)."""
+    found = list(entry_points(group=GATEWAY_GROUP))
+    if len(found) != 1:
+        names = ", ".join(f"{e.name} ({e.value})" for e in found) or "none"
+        raise TargetError(
+            f"the entry-point group {GATEWAY_GROUP} must name exactly one gateway server, "
+            f"found {names}: reinstall repairs-gateway"
+        )
+    server: GatewayServer = found[0].load()
+    if not callable(server):
+        raise TargetError(f"entry point {found[0].name!r} ({found[0].value}) is not callable")
+    return server

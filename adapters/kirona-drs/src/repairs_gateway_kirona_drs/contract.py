@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from repairs_gateway.contract import ContractTarget, TargetEnvironment, serve_asgi
-from repairs_gateway.contract.builtin import builtin_environment
+from repairs_gateway.demo.contract_target import builtin_environment
 
 from .simulator import DrsSimulator, SimulatorConfig
 

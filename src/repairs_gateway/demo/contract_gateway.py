@@ -1,5 +1,7 @@
 """The gateway itself, served on 127.0.0.1 for one contract target: a fresh SQLite
-database, the target's councils and addresses, and API keys to test with.
+database, the target's councils and addresses, and API keys to test with. The contract
+suite's in-process matrix finds ``serve_gateway`` through the entry point group
+``repairs_gateway.contract_gateway`` (the suite's package imports nothing of the app).
 
 The gateway runs in a child process of its own: in a thread of the test process, client
 and server would take turns on one interpreter lock and every request would wait for it.

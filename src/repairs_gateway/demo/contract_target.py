@@ -1,5 +1,9 @@
 """The contract target of the built-in backends: the demo councils (Northfield and Southmoor)
-on the built-in address register and calendar, with the demo addresses."""
+on the built-in address register and calendar, with the demo addresses.
+
+It lives with the demo, whose data it is, so that the contract suite's package imports
+nothing of the demo; it joins the suite through the ``repairs_gateway.contract_targets``
+entry point ``builtin``."""
 
 from __future__ import annotations
 

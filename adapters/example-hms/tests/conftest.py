@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from pydantic import SecretStr
-from repairs_gateway.testing import AddressSourceHarness, FaultyTransport
+from repairs_gateway.conformance import AddressSourceHarness, FaultyTransport
 
 from repairs_gateway_example_hms import ExampleHmsAddresses, ExampleHmsSettings
 from repairs_gateway_example_hms.simulator import API_KEY, HmsSimulator

@@ -4,7 +4,7 @@ The kit's tests come from the base class; the harness they need is the
 ``address_source_harness`` fixture in conftest.py.
 """
 
-from repairs_gateway.testing import AddressSourceConformance
+from repairs_gateway.conformance import AddressSourceConformance
 
 
 class TestExampleHmsConforms(AddressSourceConformance):

@@ -13,13 +13,13 @@ from contextlib import asynccontextmanager
 
 import httpx
 import pytest
-from repairs_gateway.ports import AdapterContext, Address, Job, Priority
-from repairs_gateway.testing import (
+from repairs_gateway.conformance import (
     FaultControl,
     FaultyTransport,
     SchedulerConformance,
     SchedulerHarness,
 )
+from repairs_gateway.ports import AdapterContext, Address, Job, Priority
 
 from repairs_gateway_kirona_drs import DrsScheduler, DrsSettings
 from repairs_gateway_kirona_drs.protocol import NAMESPACE, SOAP11_ENVELOPE_NS

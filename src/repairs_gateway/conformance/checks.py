@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import pytest
 
+from repairs_gateway.conformance.harness import FaultControl, FaultRule, Faults
 from repairs_gateway.metrics import Metrics
 from repairs_gateway.ports import AdapterError, BackendRejected, BackendUnavailable
 from repairs_gateway.resilience import BackendCaller
-from repairs_gateway.testing.harness import FaultControl, FaultRule, Faults
 
 Operation = tuple[str, Callable[[], Awaitable[object]]]
 """A named call of the adaptor, e.g. ``("slots", lambda: scheduler.slots(query))``."""

@@ -10,22 +10,22 @@ import pytest
 
 # Before the kit's modules are imported, so their asserts explain themselves.
 pytest.register_assert_rewrite(
-    "repairs_gateway.testing.address_source",
-    "repairs_gateway.testing.checks",
-    "repairs_gateway.testing.diary",
-    "repairs_gateway.testing.scheduler",
+    "repairs_gateway.conformance.address_source",
+    "repairs_gateway.conformance.checks",
+    "repairs_gateway.conformance.diary",
+    "repairs_gateway.conformance.scheduler",
 )
 
-from repairs_gateway.testing.address_source import AddressSourceConformance  # noqa: E402
-from repairs_gateway.testing.faults import FaultyTransport  # noqa: E402
-from repairs_gateway.testing.harness import (  # noqa: E402
+from repairs_gateway.conformance.address_source import AddressSourceConformance  # noqa: E402
+from repairs_gateway.conformance.faults import FaultyTransport  # noqa: E402
+from repairs_gateway.conformance.harness import (  # noqa: E402
     AddressSourceHarness,
     FaultControl,
     FaultRule,
     Faults,
     SchedulerHarness,
 )
-from repairs_gateway.testing.scheduler import SchedulerConformance  # noqa: E402
+from repairs_gateway.conformance.scheduler import SchedulerConformance  # noqa: E402
 
 __all__ = [
     "AddressSourceConformance",

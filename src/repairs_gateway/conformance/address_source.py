@@ -15,9 +15,7 @@ from typing import ClassVar
 
 import pytest
 
-from repairs_gateway.domain.postcodes import InvalidPostcode, normalise_postcode
-from repairs_gateway.ports import Address
-from repairs_gateway.testing.checks import (
+from repairs_gateway.conformance.checks import (
     Operation,
     Operations,
     check_down,
@@ -25,7 +23,9 @@ from repairs_gateway.testing.checks import (
     check_malformed,
     check_own_timeout,
 )
-from repairs_gateway.testing.harness import AddressSourceHarness
+from repairs_gateway.conformance.harness import AddressSourceHarness
+from repairs_gateway.domain.postcodes import InvalidPostcode, normalise_postcode
+from repairs_gateway.ports import Address
 
 _UPRN = re.compile(r"^[0-9]{1,12}$")
 KINDS = ("dwelling", "communal")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from repairs_gateway.testing.harness import FaultControl
+from repairs_gateway.conformance.harness import FaultControl
 
 
 @dataclass(frozen=True, slots=True)

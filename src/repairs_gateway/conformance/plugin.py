@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from repairs_gateway.testing import AddressSourceHarness, SchedulerHarness
+from repairs_gateway.conformance import AddressSourceHarness, SchedulerHarness
 
 GUIDE = "docs/writing-an-adaptor.md"
 
@@ -24,7 +24,7 @@ def address_source_harness() -> AddressSourceHarness:
     """Replaced by the adaptor package's own fixture of this name."""
     pytest.fail(
         "define a fixture named address_source_harness answering a "
-        f"repairs_gateway.testing.AddressSourceHarness (see {GUIDE})",
+        f"repairs_gateway.conformance.AddressSourceHarness (see {GUIDE})",
         pytrace=False,
     )
 
@@ -34,6 +34,6 @@ def scheduler_harness() -> SchedulerHarness:
     """Replaced by the adaptor package's own fixture of this name."""
     pytest.fail(
         "define a fixture named scheduler_harness answering a "
-        f"repairs_gateway.testing.SchedulerHarness (see {GUIDE})",
+        f"repairs_gateway.conformance.SchedulerHarness (see {GUIDE})",
         pytrace=False,
     )

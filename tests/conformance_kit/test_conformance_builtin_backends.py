@@ -12,17 +12,17 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from repairs_gateway.builtin.address_register import import_csv
-from repairs_gateway.persistence.db import make_engine, make_sessionmaker
-from repairs_gateway.persistence.migrate import upgrade
-from repairs_gateway.ports import AdapterContext, Address, Job
-from repairs_gateway.registry import discover_plugins
-from repairs_gateway.testing import (
+from repairs_gateway.conformance import (
     AddressSourceConformance,
     AddressSourceHarness,
     FaultRule,
     SchedulerConformance,
     SchedulerHarness,
 )
+from repairs_gateway.persistence.db import make_engine, make_sessionmaker
+from repairs_gateway.persistence.migrate import upgrade
+from repairs_gateway.ports import AdapterContext, Address, Job
+from repairs_gateway.registry import discover_plugins
 
 COUNCIL = "northfield"
 

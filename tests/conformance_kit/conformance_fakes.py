@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from repairs_gateway.conformance import AddressSourceHarness, FaultControl, SchedulerHarness
 from repairs_gateway.domain.postcodes import normalise_postcode
 from repairs_gateway.ports import (
     Address,
@@ -30,7 +31,6 @@ from repairs_gateway.ports import (
     SlotQuery,
     SlotUnavailable,
 )
-from repairs_gateway.testing import AddressSourceHarness, FaultControl, SchedulerHarness
 
 Mode = Literal["down", "hang", "garbage"]
 ZONE = ZoneInfo("Europe/London")

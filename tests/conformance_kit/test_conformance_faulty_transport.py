@@ -8,7 +8,7 @@ import asyncio
 import httpx
 import pytest
 
-from repairs_gateway.testing import FaultyTransport
+from repairs_gateway.conformance import FaultyTransport
 
 
 def _backend(request: httpx.Request) -> httpx.Response:

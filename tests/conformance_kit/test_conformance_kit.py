@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from repairs_gateway.testing import AddressSourceConformance, SchedulerConformance
+from repairs_gateway.conformance import AddressSourceConformance, SchedulerConformance
 
 pytest_plugins = ["pytester"]
 
@@ -34,7 +34,7 @@ import dataclasses
 
 import pytest
 import conformance_fakes as fakes
-from repairs_gateway.testing import {kit}
+from repairs_gateway.conformance import {kit}
 
 class TestAdaptorConforms({kit}):
     @pytest.fixture
@@ -173,7 +173,7 @@ def test_a_subclass_without_a_harness_is_told_which_fixture_to_define(pytester: 
     pytester.makeini(INI)
     pytester.makepyfile(
         test_adaptor="""
-from repairs_gateway.testing import SchedulerConformance
+from repairs_gateway.conformance import SchedulerConformance
 
 class TestAdaptorConforms(SchedulerConformance):
     pass
@@ -191,7 +191,7 @@ def test_kit_tests_carry_the_conformance_marker(pytester: pytest.Pytester) -> No
         test_adaptor="""
 import pytest
 import conformance_fakes as fakes
-from repairs_gateway.testing import AddressSourceConformance
+from repairs_gateway.conformance import AddressSourceConformance
 
 def test_other():
     pass

@@ -15,8 +15,7 @@ from typing import ClassVar
 
 import pytest
 
-from repairs_gateway.ports import Booking, BookingStatus, NotFound, SlotUnavailable
-from repairs_gateway.testing.checks import (
+from repairs_gateway.conformance.checks import (
     Operation,
     Operations,
     check_down,
@@ -24,8 +23,9 @@ from repairs_gateway.testing.checks import (
     check_malformed,
     check_own_timeout,
 )
-from repairs_gateway.testing.diary import Diary, pick_two, show
-from repairs_gateway.testing.harness import SchedulerHarness
+from repairs_gateway.conformance.diary import Diary, pick_two, show
+from repairs_gateway.conformance.harness import SchedulerHarness
+from repairs_gateway.ports import Booking, BookingStatus, NotFound, SlotUnavailable
 
 MAX_REF_LENGTH = 200
 

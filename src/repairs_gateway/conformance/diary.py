@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from repairs_gateway.conformance.harness import SchedulerHarness
 from repairs_gateway.domain.references import new_reference
 from repairs_gateway.ports import Booking, BookingRequest, Slot, SlotQuery, SlotUnavailable
-from repairs_gateway.testing.harness import SchedulerHarness
 
 
 def same_window(a: Slot, b: Slot) -> bool:

@@ -42,7 +42,7 @@ def test_a_bad_field_names_the_council_and_the_field() -> None:
     assert any(p.startswith("council 'southmoor': reference_prefix:") for p in found), found
 
 
-def test_adaptor_settings_are_checked_against_the_adaptors_model() -> None:
+def test_adapter_settings_are_checked_against_the_adapters_model() -> None:
     document = demo_document()
     document["councils"][0]["schedulers"][0]["settings"]["lead_time_days"] = "soon"
     document["councils"][0]["addresses"]["adapter"] = "no-such-thing"

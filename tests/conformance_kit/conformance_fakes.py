@@ -16,7 +16,6 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from repairs_gateway.conformance import AddressSourceHarness, FaultControl, SchedulerHarness
-from repairs_gateway.domain.postcodes import normalise_postcode
 from repairs_gateway.ports import (
     Address,
     BackendRejected,
@@ -30,6 +29,7 @@ from repairs_gateway.ports import (
     Slot,
     SlotQuery,
     SlotUnavailable,
+    normalise_postcode,
 )
 
 Mode = Literal["down", "hang", "garbage"]

@@ -29,7 +29,7 @@ def run_kit(pytester: pytest.Pytester, kit: str, fixture: str, harness: str) -> 
     """Run ``kit`` with ``fixture`` answering ``harness``; each test's outcome and report."""
     pytester.makeini(INI)
     pytester.makepyfile(
-        test_adaptor=f"""
+        test_adapter=f"""
 import dataclasses
 
 import pytest
@@ -89,7 +89,7 @@ SCHEDULER_CASES = [
     (
         "GoodScheduler",
         "NoTimeLimitBackend",
-        "test_hanging_backend_is_unavailable_within_the_adaptor_timeout",
+        "test_hanging_backend_is_unavailable_within_the_adapter_timeout",
         "did not answer within",
     ),
     ("GoodScheduler", "KeyErrorBackend", "test_malformed_answers_raise_typed_errors", "raised KeyError"),
@@ -125,7 +125,7 @@ ADDRESS_CASES = [
     (
         "GoodAddresses",
         "NoTimeLimitBackend",
-        "test_hanging_backend_is_unavailable_within_the_adaptor_timeout",
+        "test_hanging_backend_is_unavailable_within_the_adapter_timeout",
         "did not answer within",
     ),
     ("GoodAddresses", "KeyErrorBackend", "test_malformed_answers_raise_typed_errors", "raised KeyError"),
@@ -153,7 +153,7 @@ def test_a_rule_declared_not_applicable_is_skipped_with_the_reason(pytester: pyt
     outcomes = run_kit(pytester, "AddressSourceConformance", "address_source_harness", harness)
     skipped = {name: text for name, (outcome, text) in outcomes.items() if outcome == "skipped"}
     assert set(skipped) == {
-        "test_hanging_backend_is_unavailable_within_the_adaptor_timeout",
+        "test_hanging_backend_is_unavailable_within_the_adapter_timeout",
         "test_hanging_backend_is_unavailable_through_the_gateway",
     }
     assert all("the backend is a file read in process" in text for text in skipped.values())
@@ -172,7 +172,7 @@ def test_a_subclass_without_a_harness_is_told_which_fixture_to_define(pytester: 
     """The plugin's stand-in fixture names the fixture and the harness to write."""
     pytester.makeini(INI)
     pytester.makepyfile(
-        test_adaptor="""
+        test_adapter="""
 from repairs_gateway.conformance import SchedulerConformance
 
 class TestAdaptorConforms(SchedulerConformance):
@@ -188,7 +188,7 @@ def test_kit_tests_carry_the_conformance_marker(pytester: pytest.Pytester) -> No
     """``-m conformance`` selects the kit's tests and nothing else."""
     pytester.makeini(INI)
     pytester.makepyfile(
-        test_adaptor="""
+        test_adapter="""
 import pytest
 import conformance_fakes as fakes
 from repairs_gateway.conformance import AddressSourceConformance

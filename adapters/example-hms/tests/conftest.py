@@ -43,20 +43,20 @@ def settings() -> ExampleHmsSettings:
 
 
 @pytest.fixture
-async def adaptor(
+async def adapter(
     settings: ExampleHmsSettings, faults: FaultyTransport
 ) -> AsyncIterator[ExampleHmsAddresses]:
-    """The adaptor, talking to the simulator; closed after the test."""
-    adaptor = ExampleHmsAddresses(settings, transport=faults)
-    yield adaptor
-    await adaptor.aclose()
+    """The adapter, talking to the simulator; closed after the test."""
+    adapter = ExampleHmsAddresses(settings, transport=faults)
+    yield adapter
+    await adapter.aclose()
 
 
 @pytest.fixture
-def address_source_harness(adaptor: ExampleHmsAddresses, faults: FaultyTransport) -> AddressSourceHarness:
+def address_source_harness(adapter: ExampleHmsAddresses, faults: FaultyTransport) -> AddressSourceHarness:
     """What the conformance kit runs against (see test_example_hms_conformance.py)."""
     return AddressSourceHarness(
-        source=adaptor,
+        source=adapter,
         # Every eligible property: 100021000002 is leasehold. The simulator stores NF1 1AB
         # as "NF11AB", "nf1  1ab" and "NF1 1AB".
         known_postcodes={

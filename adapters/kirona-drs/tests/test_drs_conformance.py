@@ -103,9 +103,9 @@ async def scheduler_harness() -> AsyncIterator[SchedulerHarness]:
         }
     )
     async with httpx.AsyncClient(transport=faults) as http:
-        adaptor = DrsScheduler(settings, AdapterContext("conformance"), http_client=http)
+        adapter = DrsScheduler(settings, AdapterContext("conformance"), http_client=http)
         yield SchedulerHarness(
-            scheduler=adaptor,
+            scheduler=adapter,
             address=Address(
                 uprn="100023336956",
                 lines=("Flat 2", "1 High Street", "Northfield"),
@@ -137,7 +137,7 @@ async def scheduler_harness() -> AsyncIterator[SchedulerHarness]:
             },
             timeout=TIMEOUT,
         )
-        await adaptor.aclose()
+        await adapter.aclose()
 
 
 class TestDrsConforms(SchedulerConformance):

@@ -12,10 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from repairs_gateway.builtin.database_errors import typed_database_errors
-from repairs_gateway.domain.postcodes import InvalidPostcode, normalise_postcode
 from repairs_gateway.persistence.models import RegisterAddress
 from repairs_gateway.persistence.upsert import upsert
-from repairs_gateway.ports import AdapterContext, Address, PropertyKind
+from repairs_gateway.ports import AdapterContext, Address, InvalidPostcode, PropertyKind, normalise_postcode
 
 CSV_COLUMNS = (
     "uprn",

@@ -24,8 +24,7 @@ from repairs_gateway.conformance.checks import (
     check_own_timeout,
 )
 from repairs_gateway.conformance.harness import AddressSourceHarness
-from repairs_gateway.domain.postcodes import InvalidPostcode, normalise_postcode
-from repairs_gateway.ports import Address
+from repairs_gateway.ports import Address, InvalidPostcode, normalise_postcode
 
 _UPRN = re.compile(r"^[0-9]{1,12}$")
 KINDS = ("dwelling", "communal")
@@ -171,7 +170,7 @@ class AddressSourceConformance:
         """Called directly, every call raises ``BackendUnavailable`` while the backend is down."""
         await check_down(address_source_harness, _operations(address_source_harness))
 
-    async def test_hanging_backend_is_unavailable_within_the_adaptor_timeout(
+    async def test_hanging_backend_is_unavailable_within_the_adapter_timeout(
         self, address_source_harness: AddressSourceHarness
     ) -> None:
         """Called directly, the adaptor gives up on a hanging backend within its own time limit."""

@@ -172,7 +172,7 @@ class SchedulerConformance:
         """Called directly, every call raises ``BackendUnavailable`` while the backend is down."""
         await check_down(scheduler_harness, _operations(scheduler_harness))
 
-    async def test_hanging_backend_is_unavailable_within_the_adaptor_timeout(
+    async def test_hanging_backend_is_unavailable_within_the_adapter_timeout(
         self, scheduler_harness: SchedulerHarness
     ) -> None:
         """Called directly, the adaptor gives up on a hanging backend within its own time limit."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from repairs_gateway.ports import AdapterContext, AdapterPlugin
 
-from .adaptor import ExampleHmsAddresses
+from .adapter import ExampleHmsAddresses
 from .settings import ExampleHmsSettings
 from .simulator import simulate
 

@@ -12,8 +12,7 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from repairs_gateway.domain.postcodes import normalise_postcode
-from repairs_gateway.ports import SimulatedBackend, SimulatorOptions
+from repairs_gateway.ports import SimulatedBackend, SimulatorOptions, normalise_postcode
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response

@@ -19,8 +19,13 @@ from typing import Literal, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from repairs_gateway.domain.postcodes import InvalidPostcode, normalise_postcode
-from repairs_gateway.ports import Address, BackendRejected, BackendUnavailable
+from repairs_gateway.ports import (
+    Address,
+    BackendRejected,
+    BackendUnavailable,
+    InvalidPostcode,
+    normalise_postcode,
+)
 
 from .settings import ExampleHmsSettings
 

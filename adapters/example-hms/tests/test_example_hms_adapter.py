@@ -19,11 +19,11 @@ from repairs_gateway_example_hms.simulator import HmsSimulator
 COUNCIL_FILE = Path(__file__).parents[1] / "examples" / "councils.yaml"
 
 
-async def test_leasehold_homes_are_not_eligible_but_communal_areas_are(adaptor: ExampleHmsAddresses) -> None:
+async def test_leasehold_homes_are_not_eligible_but_communal_areas_are(adapter: ExampleHmsAddresses) -> None:
     """At NF1 1AA the leasehold house is left out; at NF1 1AB the block is a communal area."""
-    assert [a.uprn for a in await adaptor.addresses_at("NF1 1AA")] == ["100021000001", "100021000003"]
-    assert await adaptor.address("100021000002") is None
-    kinds = {a.uprn: a.kind for a in await adaptor.addresses_at("NF1 1AB")}
+    assert [a.uprn for a in await adapter.addresses_at("NF1 1AA")] == ["100021000001", "100021000003"]
+    assert await adapter.address("100021000002") is None
+    kinds = {a.uprn: a.kind for a in await adapter.addresses_at("NF1 1AB")}
     assert kinds == {"100021000011": "dwelling", "100021000012": "dwelling", "100021000010": "communal"}
 
 
@@ -32,10 +32,10 @@ async def test_a_wrong_api_key_is_rejected_not_unavailable(simulator: HmsSimulat
     settings = ExampleHmsSettings.model_validate(
         {"base_url": "http://hms.test", "api_key": SecretStr("wrong")}
     )
-    adaptor = ExampleHmsAddresses(settings, transport=httpx.ASGITransport(app=simulator.app))
+    adapter = ExampleHmsAddresses(settings, transport=httpx.ASGITransport(app=simulator.app))
     with pytest.raises(BackendRejected, match="API key"):
-        await adaptor.addresses_at("NF1 1AA")
-    await adaptor.aclose()
+        await adapter.addresses_at("NF1 1AA")
+    await adapter.aclose()
 
 
 def test_the_example_council_file_takes_the_key_from_the_environment() -> None:

@@ -19,6 +19,7 @@ from repairs_gateway.settings import Settings
 TABLES = (
     "calendar_bookings",
     "calendar_load",
+    "jobs",
     "repairs",
     "api_client_councils",
     "api_clients",

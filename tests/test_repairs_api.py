@@ -323,7 +323,7 @@ async def test_a_non_ascii_description_round_trips(gateway: Gateway) -> None:
 async def test_a_reference_drawn_twice_is_drawn_again(
     gateway: Gateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from repairs_gateway.services import repair_store as repairs
+    from repairs_gateway.persistence import repair_store as repairs
 
     draws = iter(["NF-7KQ3M9X", "NF-7KQ3M9X"])
     real = repairs.new_reference

@@ -8,13 +8,23 @@ from pathlib import Path
 
 import click
 
-from repairs_gateway.config.loader import ConfigError, load_config
+from repairs_gateway.config.loader import ConfigError, GatewayConfig, load_config
 from repairs_gateway.contract.command import contract_test
+from repairs_gateway.domain.tokens import TokenSigner
 from repairs_gateway.settings import Settings
 
 
 def _settings() -> Settings:
     return Settings()
+
+
+def _logging(settings: Settings) -> None:
+    """Log lines with time and level, at the configured level."""
+    import logging
+
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
 def _fail(message: str) -> None:
@@ -32,23 +42,74 @@ def main() -> None:
     """
 
 
+def _config(settings: Settings) -> GatewayConfig:
+    try:
+        return load_config(settings.config_file)
+    except ConfigError as exc:
+        _fail("The councils file is not valid:\n" + "\n".join(f"  {p}" for p in exc.problems))
+        raise  # unreachable: _fail exits
+
+
+def _signer(settings: Settings) -> TokenSigner:
+    try:
+        return TokenSigner(settings.token_secret.get_secret_value())
+    except ValueError as exc:
+        _fail(f"Cannot start: {exc} (set REPAIRS_GATEWAY_TOKEN_SECRET)")
+        raise  # unreachable: _fail exits
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--with-worker",
+    is_flag=True,
+    help="Run a worker in this process too (settles crashed changes, books repairs whose "
+    "backend was down). Without it, run `repairs-gateway worker` beside the gateway.",
+)
+def serve(host: str, port: int, with_worker: bool) -> None:
     """Serve the gateway for the councils in the configured file."""
     import uvicorn
 
     from repairs_gateway.api.app import create_app
 
     settings = _settings()
-    try:
-        app = create_app(settings)
-    except ConfigError as exc:
-        _fail("The councils file is not valid:\n" + "\n".join(f"  {p}" for p in exc.problems))
-    except ValueError as exc:
-        _fail(f"Cannot start: {exc} (set REPAIRS_GATEWAY_TOKEN_SECRET)")
+    _logging(settings)
+    _signer(settings)
+    app = create_app(settings, _config(settings), with_worker=with_worker)
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run the jobs due now, then exit.")
+def worker(once: bool) -> None:
+    """Run the job queue: settle changes whose process died, book repairs whose backend was
+    down once it answers, withdraw what failed changes left behind. Several workers may share
+    one PostgreSQL; on SQLite run one."""
+    import signal
+
+    from repairs_gateway.assembly import assembled
+    from repairs_gateway.metrics import Metrics
+    from repairs_gateway.worker.runner import Worker
+
+    settings = _settings()
+    _logging(settings)
+    config, signer = _config(settings), _signer(settings)
+
+    async def run() -> None:
+        async with assembled(settings, config, signer, Metrics()) as parts:
+            runner = Worker(parts)
+            if once:
+                ran = await runner.run_until_idle()
+                click.echo(f"ran {ran} job(s)")
+                return
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await runner.run(stop)
+
+    asyncio.run(run())
 
 
 @main.command()

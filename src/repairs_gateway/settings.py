@@ -29,4 +29,24 @@ class Settings(BaseSettings):
         le=300,
         description="Time limit of a booking or a move, which take several backend round trips.",
     )
+    lease_seconds: float = Field(
+        default=30.0,
+        ge=1,
+        le=600,
+        description="How long a change holds a repair between renewals; a change whose process "
+        "died is settled once this has run out.",
+    )
+    worker_concurrency: int = Field(
+        default=8, ge=1, le=256, description="Jobs one worker runs at once (calls it makes to backends)."
+    )
+    worker_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    retry_base_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=600,
+        description="The first wait before a job is tried again; doubled each time.",
+    )
+    retry_cap_seconds: float = Field(
+        default=30.0, gt=0, le=3600, description="The longest wait between tries."
+    )
     log_level: str = "INFO"

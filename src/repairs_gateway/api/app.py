@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -15,15 +16,12 @@ from repairs_gateway.api import errors
 from repairs_gateway.api.limits import BodyLimits
 from repairs_gateway.api.routes import addresses, appointments, councils, ops, repairs
 from repairs_gateway.api.state import GatewayState
+from repairs_gateway.assembly import assembled
 from repairs_gateway.config.loader import GatewayConfig, load_config
 from repairs_gateway.domain.tokens import TokenSigner
 from repairs_gateway.metrics import Metrics
-from repairs_gateway.persistence.db import make_engine, make_sessionmaker
-from repairs_gateway.resilience import BackendCaller
-from repairs_gateway.runtime import build_councils, close_councils
-from repairs_gateway.services.repair_store import RepairStore, stale_after_for
-from repairs_gateway.services.repairs import RepairService
 from repairs_gateway.settings import Settings
+from repairs_gateway.worker.runner import run_worker
 
 log = logging.getLogger("repairs_gateway")
 
@@ -58,9 +56,12 @@ class RequestMetrics:
             self.metrics.request_seconds.labels(operation).observe(time.perf_counter() - started)
 
 
-def create_app(settings: Settings | None = None, config: GatewayConfig | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, config: GatewayConfig | None = None, *, with_worker: bool = False
+) -> FastAPI:
     """An app for ``settings`` (default: from the environment) serving ``config`` (default:
-    the councils file the settings name). Migrations are not run here: see ``db upgrade``."""
+    the councils file the settings name), running a worker beside it when ``with_worker``.
+    Migrations are not run here: see ``db upgrade``."""
     settings = settings or Settings()
     secret = settings.token_secret.get_secret_value()
     signer = TokenSigner(secret)  # fails fast on a missing or short secret
@@ -69,32 +70,16 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url)
-        sessions = make_sessionmaker(engine)
-        caller = BackendCaller(
-            metrics,
-            settings.backend_timeout_seconds,
-            settings.backend_retries,
-            booking_timeout=settings.booking_timeout_seconds,
-        )
-        council_map = build_councils(config, caller, sessions)
-        stale_after = stale_after_for(
-            max(settings.backend_timeout_seconds, settings.booking_timeout_seconds), settings.backend_retries
-        )
-        app.state.gateway = GatewayState(
-            settings=settings,
-            engine=engine,
-            sessions=sessions,
-            councils=council_map,
-            signer=signer,
-            metrics=metrics,
-            repairs=RepairService(RepairStore(sessions, stale_after), signer),
-        )
-        try:
-            yield
-        finally:
-            await close_councils(council_map)
-            await engine.dispose()
+        async with assembled(settings, config, signer, metrics) as parts:
+            app.state.gateway = GatewayState(parts)
+            stop = asyncio.Event()
+            worker = asyncio.create_task(run_worker(parts, stop)) if with_worker else None
+            try:
+                yield
+            finally:
+                stop.set()
+                if worker is not None:
+                    await worker
 
     app = FastAPI(
         title="Repairs API",

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from repairs_gateway.api.problems import FieldError, Problem, not_found
 from repairs_gateway.api.state import GatewayState
 from repairs_gateway.runtime import CouncilRuntime
 from repairs_gateway.services.clients import Caller, authenticate
-from repairs_gateway.services.problems import FieldError, Problem, not_found
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `repairs-gateway clients create`.")
 

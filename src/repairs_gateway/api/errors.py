@@ -11,7 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from repairs_gateway.services.problems import FieldError, Location, Problem
+from repairs_gateway.api.problems import FieldError, Location, Problem, from_domain
+from repairs_gateway.domain.errors import DomainError
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("repairs_gateway.api")
@@ -79,6 +80,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return render(exc, request)
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return render(from_domain(exc, request.path_params, request.query_params), request)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -7,7 +7,7 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from repairs_gateway.api.errors import instance_of
-from repairs_gateway.services.problems import PROBLEM_BASE
+from repairs_gateway.api.problems import PROBLEM_BASE
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 

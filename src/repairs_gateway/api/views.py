@@ -6,6 +6,7 @@ from typing import Any
 
 from repairs_gateway.api.schemas import AppointmentOut, JobOut, RepairOut
 from repairs_gateway.config.schema import TriageNodeSpec
+from repairs_gateway.domain.repair import public_status
 from repairs_gateway.persistence.models import Repair
 from repairs_gateway.runtime import CouncilRuntime
 
@@ -28,6 +29,11 @@ def next_steps(row: Repair, council: CouncilRuntime) -> str:
         return "Your repair has been completed."
     if row.status == "cancelled":
         return "Your repair has been cancelled. If you still need it, please report it again."
+    if row.status == "needs_attention":
+        return (
+            f"We have recorded your repair as {row.reference} but could not book the time you chose. "
+            f"We will contact you by {channel} to arrange another."
+        )
     if row.backend_note:
         return (
             f"We have recorded your repair as {row.reference} but could not book an "
@@ -52,7 +58,7 @@ def repair_out(row: Repair, council: CouncilRuntime) -> RepairOut:
         reference=row.reference,
         council_id=row.council_id,
         uprn=row.uprn,
-        status=row.status,
+        status=public_status(row.status),
         job=JobOut(
             sor_code=row.sor_code,
             trade=row.trade,

@@ -96,7 +96,8 @@ def run_demo(port: int, data_dir: Path | None) -> None:
         click.echo(f"Data in {folder} (SQLite; simulated councils and addresses)")
         if drs_endpoint:
             click.echo(f"Eastbrook is scheduled by the Kirona DRS simulator at {drs_endpoint}")
-        click.echo(f"Gateway: {base}")
+        click.echo(f"Gateway: {base} (with a worker: bookings a backend could not take are retried)")
         click.echo(f"API key: {key}")
         click.echo(examples(base, key))
-        uvicorn.run(create_app(settings, config), host="127.0.0.1", port=port, log_level="warning")
+        app = create_app(settings, config, with_worker=True)
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")

@@ -58,6 +58,8 @@ class ApiClient(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # "resident" (a front-end for residents) or "staff" (may list repairs and retry jobs).
+    scope: Mapped[str] = mapped_column(String(16), default="resident")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -90,6 +92,7 @@ class Repair(Base):
     __tablename__ = "repairs"
     __table_args__ = (
         UniqueConstraint("council_id", "client_id", "idempotency_key", name="uq_repairs_idempotency"),
+        Index("ix_repairs_council_status", "council_id", "status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -114,10 +117,16 @@ class Repair(Base):
     window_label: Mapped[str | None] = mapped_column(String(40), nullable=True)
     backend_refs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     works_order_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    # Set while a backend call for this repair is under way, so a concurrent retry with the
-    # same Idempotency-Key is told to wait rather than answered a half-made repair.
-    in_flight: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Why the last backend call failed, for staff; never shown to residents.
+    # The backend's own handle of the window asked for or booked (Slot.ref).
+    window_ref: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # A change holds the repair until ``lease_until`` (renewed while its process lives);
+    # ``attempt`` names the holder, so a holder that lost its lease cannot write.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    attempt: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # What a change is about to do to a backend (domain.repair.Intent), stored before it is
+    # done and cleared once its outcome is: any process can finish it after a crash.
+    intent: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Why the last backend call failed, or why a person is needed; for staff, never residents.
     backend_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -149,3 +158,31 @@ class CalendarBooking(Base):
     window: Mapped[str] = mapped_column(String(11))
     bucket: Mapped[str] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Job(Base):
+    """Work for the worker (the durable queue): settle a crashed change, book a repair
+    whose backend was down, withdraw what a failed change left behind."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_claimable", "state", "run_after"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    # Unique: enqueuing the same work twice makes one job.
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    council_id: Mapped[str | None] = mapped_column(String(63), nullable=True)
+    repair_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    # The backend the job waits on ("council/scheduler"): a success there brings forward
+    # the other jobs waiting on it.
+    backend: Mapped[str | None] = mapped_column(String(120), nullable=True, index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(12), default="queued")  # queued running done dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=100)
+    run_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    claim: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

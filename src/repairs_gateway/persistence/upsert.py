@@ -25,3 +25,11 @@ async def upsert(session: AsyncSession, model: Any, values: Mapping[str, Any], k
     statement = _insert(session, model).values(**values)
     changes = {name: statement.excluded[name] for name in values if name not in keys}
     await session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes))
+
+
+async def insert_ignore_on(
+    session: AsyncSession, model: Any, values: Mapping[str, Any], keys: Iterable[str]
+) -> None:
+    """Insert a row unless one with the same ``keys`` (a unique constraint) exists."""
+    statement = _insert(session, model).values(**values)
+    await session.execute(statement.on_conflict_do_nothing(index_elements=list(keys)))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from repairs_gateway.domain.errors import BackendDown, InvalidInput, PropertyNotEligible
 from repairs_gateway.domain.postcodes import InvalidPostcode, normalise_postcode
 from repairs_gateway.ports import Address, BackendRejected, BackendUnavailable
 from repairs_gateway.runtime import CouncilRuntime
-from repairs_gateway.services.problems import Location, Problem, invalid, unacceptable, unavailable
 
 
 async def addresses_at(council: CouncilRuntime, postcode: str) -> tuple[str, Sequence[Address]]:
@@ -15,25 +15,21 @@ async def addresses_at(council: CouncilRuntime, postcode: str) -> tuple[str, Seq
     try:
         normal = normalise_postcode(postcode)
     except InvalidPostcode as exc:
-        raise invalid("postcode", "query", str(exc)) from None
+        raise InvalidInput(str(exc), "postcode") from None
     try:
         found = await council.addresses.addresses_at(normal)
     except (BackendUnavailable, BackendRejected):
-        raise unavailable() from None
+        raise BackendDown() from None
     return normal, found
 
 
-async def eligible_address(council: CouncilRuntime, uprn: str, location: Location) -> Address:
-    """The property with this UPRN, or a 422 naming ``uprn``; 503 when the source is down."""
+async def eligible_address(council: CouncilRuntime, uprn: str) -> Address:
+    """The property with this UPRN; ``PropertyNotEligible`` naming ``uprn`` otherwise, and
+    ``BackendDown`` when the address source is not answering."""
     try:
         address = await council.addresses.address(uprn)
     except (BackendUnavailable, BackendRejected):
-        raise unavailable() from None
+        raise BackendDown() from None
     if address is None:
-        raise unacceptable(
-            "property-not-eligible", "uprn", location, f"{uprn} is not an eligible property of this council"
-        )
+        raise PropertyNotEligible(f"{uprn} is not an eligible property of this council", "uprn")
     return address
-
-
-__all__ = ["Problem", "addresses_at", "eligible_address"]

@@ -8,11 +8,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from repairs_gateway.domain.errors import BackendDown, InvalidInput, UnknownTrade
 from repairs_gateway.domain.tokens import InvalidToken, TokenSigner, WindowClaim, job_fingerprint
 from repairs_gateway.domain.windows import label_for
 from repairs_gateway.ports import Address, BackendRejected, BackendUnavailable, Job, SlotQuery
 from repairs_gateway.runtime import CouncilRuntime
-from repairs_gateway.services.problems import invalid, unacceptable, unavailable
+from repairs_gateway.services.addresses import eligible_address
+from repairs_gateway.services.jobs import RepairSpec, resolve_job
 
 MAX_AHEAD_DAYS = 365
 
@@ -50,23 +52,24 @@ def first_day(
     uprn: str,
     job: Job,
 ) -> date:
-    """Where a page starts: the cursor's day, ``from``, or today; 400 naming the field."""
+    """Where a page starts: the cursor's day, ``from``, or today; ``InvalidInput`` naming
+    the field otherwise."""
     today = datetime.now(council.zone).date()
     if cursor is not None:
         try:
             claims = signer.open(cursor)
             start = date.fromisoformat(claims["from"])
         except (InvalidToken, KeyError, TypeError, ValueError):
-            raise invalid("cursor", "query", "is not a cursor this gateway issued") from None
+            raise InvalidInput("is not a cursor this gateway issued", "cursor") from None
         if claims.get("search") != _search_digest(council, uprn, job):
-            raise invalid("cursor", "query", "was issued for another search (council, property or repair)")
+            raise InvalidInput("was issued for another search (council, property or repair)", "cursor")
         return max(start, today)
     if from_ is None:
         return today
     if from_ < today:
-        raise invalid("from", "query", f"{from_.isoformat()} is in the past")
+        raise InvalidInput(f"{from_.isoformat()} is in the past", "from")
     if from_ > today + timedelta(days=MAX_AHEAD_DAYS):
-        raise invalid("from", "query", f"is more than {MAX_AHEAD_DAYS} days ahead")
+        raise InvalidInput(f"is more than {MAX_AHEAD_DAYS} days ahead", "from")
     return from_
 
 
@@ -85,7 +88,7 @@ async def page_of_windows(
     """
     name = council.scheduler_for(job.trade)
     if name is None:
-        raise unacceptable("unknown-trade", "trade", "query", f"no scheduler takes {job.trade!r} jobs")
+        raise UnknownTrade(f"no scheduler takes {job.trade!r} jobs", "trade")
     scheduler = council.schedulers[name]
     spec = council.spec
     zone = council.zone
@@ -103,7 +106,7 @@ async def page_of_windows(
         try:
             slots = await scheduler.slots(SlotQuery(spec.id, address, job, cursor_day, last))
         except (BackendUnavailable, BackendRejected):
-            raise unavailable() from None
+            raise BackendDown() from None
         by_day: dict[date, list[OfferedWindow]] = defaultdict(list)
         for slot in slots:
             local_start, local_end = slot.start.astimezone(zone), slot.end.astimezone(zone)
@@ -139,3 +142,20 @@ async def page_of_windows(
             {"from": next_start.isoformat(), "search": _search_digest(council, address.uprn, job)}
         )
     return Page(days, cursor)
+
+
+async def list_windows(
+    council: CouncilRuntime,
+    signer: TokenSigner,
+    ttl_seconds: int,
+    uprn: str,
+    repair: RepairSpec,
+    from_: date | None,
+    cursor: str | None,
+) -> Page:
+    """The listAppointments use case: the job, where the page starts, the property, then a
+    page of windows."""
+    job = resolve_job(council, repair)
+    start = first_day(council, signer, from_, cursor, uprn, job)
+    address = await eligible_address(council, uprn)
+    return await page_of_windows(council, signer, ttl_seconds, address, job, start)

@@ -8,12 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from repairs_gateway.api.deps import Council, State
+from repairs_gateway.api.problems import FieldError, Problem, invalid
 from repairs_gateway.api.routes.common import problems
 from repairs_gateway.api.schemas import UPRN_PATTERN, AppointmentDay, AppointmentPage, WindowOut
-from repairs_gateway.services.addresses import eligible_address
-from repairs_gateway.services.appointments import first_day, page_of_windows
-from repairs_gateway.services.jobs import RepairSpec, resolve_job
-from repairs_gateway.services.problems import FieldError, Problem, invalid
+from repairs_gateway.services.appointments import list_windows
+from repairs_gateway.services.jobs import RepairSpec
 
 router = APIRouter()
 
@@ -59,11 +58,14 @@ async def list_appointments(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> AppointmentPage:
     """Free windows for a repair at a property, a page of days at a time."""
-    job = resolve_job(council, _repair_spec(triage_path, sor_code, trade, duration_minutes), "query")
-    start = first_day(council, gateway.signer, from_, cursor, uprn, job)
-    address = await eligible_address(council, uprn, "query")
-    page = await page_of_windows(
-        council, gateway.signer, gateway.settings.window_ttl_seconds, address, job, start
+    page = await list_windows(
+        council,
+        gateway.signer,
+        gateway.settings.window_ttl_seconds,
+        uprn,
+        _repair_spec(triage_path, sor_code, trade, duration_minutes),
+        from_,
+        cursor,
     )
     return AppointmentPage(
         days=[

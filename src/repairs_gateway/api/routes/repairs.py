@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Request, Response
 
 from repairs_gateway.api.deps import Council, State, Who
+from repairs_gateway.api.problems import invalid
 from repairs_gateway.api.routes.common import problems
 from repairs_gateway.api.schemas import RepairIn, RepairOut, RescheduleIn
 from repairs_gateway.api.views import repair_out
 from repairs_gateway.domain.references import InvalidReference, parse_reference
 from repairs_gateway.ports import Contact
 from repairs_gateway.services.jobs import RepairSpec
-from repairs_gateway.services.problems import invalid
 from repairs_gateway.services.repairs import NewRepair
 
 router = APIRouter()

@@ -1,0 +1,315 @@
+"""How repairs are stored and changed safely: one change at a time, held by a lease.
+
+A change takes the repair with a conditional UPDATE that sets ``lease_until`` and a fresh
+``attempt`` id, and re-reads the row while holding it, so a decision is never made on a
+state another process has since changed. While the change runs, its lease is renewed; a
+process that dies stops renewing, and once the lease has run out any process may take the
+repair over and settle what the dead one recorded in ``intent``. Every write of a holder
+names its ``attempt``, so a holder that lost its lease cannot overwrite the new holder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from repairs_gateway.domain.errors import ChangeInProgress, IdempotencyKeyReused, RepairNotFound
+from repairs_gateway.domain.references import new_reference
+from repairs_gateway.domain.repair import Intent, RepairStatus, check_move
+from repairs_gateway.persistence.models import Repair, utcnow
+from repairs_gateway.persistence.queue import NewJob, add_jobs
+
+IN_PROGRESS_DETAIL = "another change to this repair is in progress; try again shortly"
+
+
+class Held:
+    """A repair held for one change: ``row`` as it is now; ``record`` writes and keeps
+    holding (an intent, before the backend is called), ``save`` writes and lets go."""
+
+    def __init__(self, store: RepairStore, row: Repair, attempt: str) -> None:
+        self.row = row
+        self.attempt = attempt
+        self._store = store
+        self.done = False
+
+    @property
+    def intent(self) -> Intent | None:
+        """The change recorded on the repair, if any."""
+        return Intent.from_json(self.row.intent) if self.row.intent else None
+
+    async def record(self, jobs: Sequence[NewJob] = (), **changes: Any) -> Repair:
+        """Write ``changes`` (an ``intent=Intent`` among them) and keep the repair."""
+        self.row = await self._store._write(self, changes, release=False, jobs=jobs)
+        return self.row
+
+    async def save(self, jobs: Sequence[NewJob] = (), **changes: Any) -> Repair:
+        """Write ``changes``, queue ``jobs`` in the same transaction, clear the intent unless
+        ``intent`` is among the changes, and let go of the repair."""
+        changes.setdefault("intent", None)
+        self.row = await self._store._write(self, changes, release=True, jobs=jobs)
+        self.done = True
+        return self.row
+
+
+class RepairStore:
+    """The ``repairs`` table, as the use cases need it."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], lease: timedelta) -> None:
+        self._sessions = sessions
+        self.lease = lease
+
+    # ------------------------------------------------------------------ reading
+
+    async def load(self, council_id: str, reference: str) -> Repair:
+        """The council's repair with this reference; ``RepairNotFound`` otherwise."""
+        async with self._sessions() as session:
+            row = await session.scalar(
+                select(Repair).where(Repair.council_id == council_id).where(Repair.reference == reference)
+            )
+        if row is None:
+            raise RepairNotFound(f"repair {reference} was not found", "reference")
+        return row
+
+    async def get(self, repair_id: int) -> Repair | None:
+        """The repair with this id, if it still exists."""
+        async with self._sessions() as session:
+            return await session.get(Repair, repair_id)
+
+    @staticmethod
+    def held_by_another(row: Repair) -> bool:
+        """Whether a live change holds the repair now."""
+        return row.lease_until is not None and row.lease_until > utcnow()
+
+    def retry_after(self, row: Repair) -> int:
+        """A fair wait, in seconds, before asking about a held repair again."""
+        if row.lease_until is None:
+            return 1
+        left = (row.lease_until - utcnow()).total_seconds()
+        return int(max(1, min(5, left + 1)))
+
+    async def replay(self, council_id: str, client_id: int, key: str, digest: str) -> Repair | None:
+        """The repair an earlier request with this Idempotency-Key made, if any;
+        ``IdempotencyKeyReused`` when that request had another body."""
+        async with self._sessions() as session:
+            row = await session.scalar(
+                select(Repair)
+                .where(Repair.council_id == council_id)
+                .where(Repair.client_id == client_id)
+                .where(Repair.idempotency_key == key)
+            )
+        if row is not None and row.request_hash != digest:
+            raise IdempotencyKeyReused("was used before with a different request body", "Idempotency-Key")
+        return row
+
+    async def abandoned(self, limit: int = 500) -> list[tuple[int, str, str]]:
+        """Repairs whose holder died with an intent recorded: (id, council, attempt)."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(Repair.id, Repair.council_id, Repair.attempt)
+                .where(Repair.lease_until < utcnow())
+                .where(Repair.intent.is_not(None))
+                .order_by(Repair.lease_until)
+                .limit(limit)
+            )
+            return [(rid, council, attempt or "") for rid, council, attempt in rows.all()]
+
+    async def listing(
+        self,
+        council_id: str,
+        statuses: Sequence[str],
+        older_than: datetime | None,
+        after_id: int | None,
+        limit: int,
+    ) -> list[Repair]:
+        """A council's repairs in ``statuses`` (all when empty), oldest first, from after
+        ``after_id``, created before ``older_than``."""
+        query = select(Repair).where(Repair.council_id == council_id)
+        if statuses:
+            query = query.where(Repair.status.in_(statuses))
+        if older_than is not None:
+            query = query.where(Repair.created_at < older_than)
+        if after_id is not None:
+            query = query.where(Repair.id > after_id)
+        async with self._sessions() as session:
+            return list(await session.scalars(query.order_by(Repair.id).limit(limit)))
+
+    async def counts(self) -> dict[tuple[str, str], int]:
+        """How many repairs each council has in each status."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(Repair.council_id, Repair.status, func.count()).group_by(
+                    Repair.council_id, Repair.status
+                )
+            )
+            return {(council, status): int(n) for council, status, n in rows.all()}
+
+    # ------------------------------------------------------------------ writing
+
+    async def insert(
+        self,
+        values: dict[str, Any],
+        prefix: str,
+        attempt: str | None,
+        jobs: Sequence[NewJob] = (),
+    ) -> Repair | None:
+        """Insert a repair under a fresh reference, held by ``attempt`` when given, with
+        ``jobs`` queued in the same transaction; None when its Idempotency-Key was stored
+        first by a concurrent request."""
+        for _ in range(5):
+            row = Repair(reference=new_reference(prefix), **values)
+            if attempt is not None:
+                row.attempt, row.lease_until = attempt, utcnow() + self.lease
+            try:
+                async with self._sessions.begin() as session:
+                    session.add(row)
+                    if jobs:
+                        await session.flush()
+                        await add_jobs(session, [_for_repair(job, row.id) for job in jobs])
+                return row
+            except IntegrityError as exc:
+                # The driver's message names the violated constraint (the statement's own
+                # text names every column, so it cannot tell the two apart).
+                if "idempotency" in str(exc.orig).lower():
+                    return None
+        raise RuntimeError("could not draw a unique reference")
+
+    async def delete(self, held: Held) -> None:
+        """Withdraw a repair that promised nothing (its window was taken)."""
+        async with self._sessions.begin() as session:
+            row = await session.get(Repair, held.row.id)
+            if row is not None and row.attempt == held.attempt:
+                await session.delete(row)
+        held.done = True
+
+    async def refresh(self, row: Repair, **changes: Any) -> Repair:
+        """Apply what a backend reports, unless the repair is held or changed since read."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Repair)
+                .where(Repair.id == row.id)
+                .where(Repair.attempt.is_(None))
+                .where(Repair.updated_at == row.updated_at)
+                .values(**changes, updated_at=utcnow())
+            )
+            fresh = await session.get(Repair, row.id, populate_existing=True)
+        assert fresh is not None
+        return fresh
+
+    @asynccontextmanager
+    async def changing(self, row: Repair) -> AsyncIterator[Held]:
+        """Hold the repair for one change (``ChangeInProgress`` if a live change holds it),
+        with the row re-read, the lease renewed while the block runs, and the repair let go
+        on every way out (its intent kept, for a crash-free failure to settle later)."""
+        held = await self._take(row.id)
+        async with self._renewing(held):
+            try:
+                yield held
+            finally:
+                if not held.done:
+                    await self._write(held, {}, release=True, jobs=())
+
+    def adopt(self, row: Repair) -> Held:
+        """The hold of a repair this request has just inserted with a lease."""
+        assert row.attempt is not None
+        return Held(self, row, row.attempt)
+
+    @asynccontextmanager
+    async def holding(self, held: Held) -> AsyncIterator[Held]:
+        """Keep an adopted repair's lease renewed while the block runs; let go after."""
+        async with self._renewing(held):
+            try:
+                yield held
+            finally:
+                if not held.done:
+                    await self._write(held, {}, release=True, jobs=())
+
+    async def _take(self, repair_id: int) -> Held:
+        now = utcnow()
+        attempt = Intent.new_attempt()
+        async with self._sessions.begin() as session:
+            taken = await session.execute(
+                update(Repair)
+                .where(Repair.id == repair_id)
+                .where(Repair.lease_until.is_(None) | (Repair.lease_until < now))
+                .values(lease_until=now + self.lease, attempt=attempt)
+            )
+            fresh = await session.get(Repair, repair_id, populate_existing=True)
+        if taken.rowcount != 1 or fresh is None:  # type: ignore[attr-defined]
+            if fresh is None:
+                raise RepairNotFound("the repair was withdrawn", "reference")
+            raise ChangeInProgress(IN_PROGRESS_DETAIL, self.retry_after(fresh))
+        return Held(self, fresh, attempt)
+
+    @asynccontextmanager
+    async def _renewing(self, held: Held) -> AsyncIterator[None]:
+        task = asyncio.create_task(self._renew(held))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _renew(self, held: Held) -> None:
+        """Push the lease on while the holder lives; stop once it is lost."""
+        period = self.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(period)
+            async with self._sessions.begin() as session:
+                result = await session.execute(
+                    update(Repair)
+                    .where(Repair.id == held.row.id)
+                    .where(Repair.attempt == held.attempt)
+                    .values(lease_until=utcnow() + self.lease)
+                )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return
+
+    async def _write(
+        self, held: Held, changes: dict[str, Any], release: bool, jobs: Sequence[NewJob]
+    ) -> Repair:
+        values = dict(changes)
+        if isinstance(values.get("intent"), Intent):
+            values["intent"] = values["intent"].to_json()
+        if "status" in values:
+            new = RepairStatus(values["status"])
+            if new.value != held.row.status:
+                check_move(held.row.status, new)
+            values["status"] = new.value
+        now = utcnow()
+        values["updated_at"] = now
+        if release:
+            values.update(lease_until=None, attempt=None)
+        else:
+            values["lease_until"] = now + self.lease
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(Repair)
+                .where(Repair.id == held.row.id)
+                .where(Repair.attempt == held.attempt)
+                .values(**values)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                # Another process took the repair over after this one's lease ran out: it
+                # settles what was recorded, and the caller asks again.
+                held.done = True
+                raise ChangeInProgress("this change was taken over; ask for the repair again", 2)
+            if jobs:
+                await add_jobs(session, [_for_repair(job, held.row.id) for job in jobs])
+            fresh = await session.get(Repair, held.row.id, populate_existing=True)
+        assert fresh is not None
+        return fresh
+
+
+def _for_repair(job: NewJob, repair_id: int) -> NewJob:
+    """``job`` bound to the repair (its key may name ``{repair}``)."""
+    return replace(job, repair_id=repair_id, key=job.key.format(repair=repair_id))

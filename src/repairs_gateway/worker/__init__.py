@@ -1,0 +1,1 @@
+"""The worker: runs the durable job queue (settle, book later, withdraw)."""

@@ -125,7 +125,7 @@ class Repair(Base):
     attempt: Mapped[str | None] = mapped_column(String(32), nullable=True)
     # What a change is about to do to a backend (domain.repair.Intent), stored before it is
     # done and cleared once its outcome is: any process can finish it after a crash.
-    intent: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    intent: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     # Why the last backend call failed, or why a person is needed; for staff, never residents.
     backend_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(255), nullable=True)

@@ -111,16 +111,19 @@ class RepairStore:
         return row
 
     async def abandoned(self, limit: int = 500) -> list[tuple[int, str, str]]:
-        """Repairs whose holder died with an intent recorded: (id, council, attempt)."""
+        """Repairs let go, or whose holder died, with an intent recorded:
+        (id, council, the intent's attempt)."""
         async with self._sessions() as session:
             rows = await session.execute(
-                select(Repair.id, Repair.council_id, Repair.attempt)
+                select(Repair.id, Repair.council_id, Repair.intent)
                 .where(Repair.lease_until < utcnow())
                 .where(Repair.intent.is_not(None))
                 .order_by(Repair.lease_until)
                 .limit(limit)
             )
-            return [(rid, council, attempt or "") for rid, council, attempt in rows.all()]
+            return [
+                (rid, council, str((intent or {}).get("attempt", ""))) for rid, council, intent in rows.all()
+            ]
 
     async def listing(
         self,
@@ -288,7 +291,11 @@ class RepairStore:
         now = utcnow()
         values["updated_at"] = now
         if release:
-            values.update(lease_until=None, attempt=None)
+            # A repair let go with its intent still recorded (a failure whose outcome is not
+            # known, or an interrupted change) keeps an expired lease, so the worker's sweep
+            # finds it through the lease index.
+            keeps_intent = values["intent"] is not None if "intent" in values else held.row.intent is not None
+            values.update(lease_until=now if keeps_intent else None, attempt=None)
         else:
             values["lease_until"] = now + self.lease
         async with self._sessions.begin() as session:

@@ -157,7 +157,9 @@ class ChangeRunner:
             try:
                 address = await eligible_address(council, row.uprn)
             except BackendDown:
-                return await self._not_booked(council, held, "the address source is not answering", True)
+                return await self._not_booked(
+                    council, held, "the address source is not answering", True, interactive
+                )
         if council.works_orders is not None and row.works_order_ref is None:
             if resumed and intent.step == "works_order":
                 return Outcome(
@@ -178,7 +180,7 @@ class ChangeRunner:
             except AdapterError as exc:
                 transient = not isinstance(exc, BackendRejected)
                 return await self._not_booked(
-                    council, held, failed("raising the works order", exc), transient
+                    council, held, failed("raising the works order", exc), transient, interactive
                 )
             intent = replace(intent, step="booking")
             row = await held.record(works_order_ref=reference, intent=intent)
@@ -198,7 +200,9 @@ class ChangeRunner:
             except NotFound:
                 state = None
             except AdapterError as exc:
-                return await self._not_booked(council, held, failed("checking the booking", exc), True)
+                return await self._not_booked(
+                    council, held, failed("checking the booking", exc), True, interactive
+                )
             if holds(state, intent):
                 log.warning(
                     "repair %s: the scheduler holds the booking an earlier attempt made", row.reference
@@ -212,7 +216,7 @@ class ChangeRunner:
                     pass
                 except AdapterError as exc:
                     return await self._not_booked(
-                        council, held, failed("withdrawing a half-made booking", exc), True
+                        council, held, failed("withdrawing a half-made booking", exc), True, interactive
                     )
                 log.warning("repair %s: withdrew what an interrupted attempt left", row.reference)
         if intent.start <= utcnow():
@@ -249,16 +253,19 @@ class ChangeRunner:
                 log.warning("repair %s: booking answered %s, yet the scheduler holds it", row.reference, exc)
                 return Outcome(await held.save(**_booked(intent, booking)))
             transient = not isinstance(exc, BackendRejected)
-            return await self._not_booked(council, held, failed("booking", exc), transient)
+            return await self._not_booked(council, held, failed("booking", exc), transient, interactive)
         return Outcome(await held.save(**_booked(intent, made)))
 
-    async def _not_booked(self, council: CouncilRuntime, held: Held, note: str, transient: bool) -> Outcome:
+    async def _not_booked(
+        self, council: CouncilRuntime, held: Held, note: str, transient: bool, interactive: bool
+    ) -> Outcome:
         """The booking did not happen: wait for the backend (received, with a job to book
-        later) or, when retrying cannot help, for a person."""
+        later: a new one for a request, the worker's own job tried again otherwise) or, when
+        retrying cannot help, for a person."""
         if not transient:
             return Outcome(await held.save(status=S.NEEDS_ATTENTION, backend_note=note))
-        job = book_later(held.row, council.spec.id, self._first_retry)
-        row = await held.save(jobs=[job], status=S.RECEIVED, backend_note=note)
+        jobs = [book_later(held.row, council.spec.id, self._first_retry)] if interactive else []
+        row = await held.save(jobs=jobs, status=S.RECEIVED, backend_note=note)
         return Outcome(row, retry=note)
 
     async def _withdraw_repair(self, council: CouncilRuntime, held: Held) -> None:
@@ -345,7 +352,9 @@ class ChangeRunner:
                 return Outcome(held.row)
             # Not known: keep the intent for the worker to settle once the backend answers.
             await held.save(
-                jobs=[_settle_job(council.spec.id, row.id, held.attempt)], intent=intent, backend_note=note
+                jobs=[settle_job(council.spec.id, row.id, intent.attempt, self._first_retry)],
+                intent=intent,
+                backend_note=note,
             )
             if interactive:
                 raise BackendDown(
@@ -381,19 +390,16 @@ class ChangeRunner:
         return Outcome(await held.save(jobs=jobs, status=S.CANCELLED))
 
 
-def _settle_job(council_id: str, repair_id: int, attempt: str) -> NewJob:
+def settle_job(council_id: str, repair_id: int, attempt: str, delay: float = 0.0) -> NewJob:
+    """The job that settles a change left unfinished (its holder died, or its outcome was
+    not known), named by the change's attempt so that it is queued once."""
     return NewJob(
         "settle",
         f"settle:{repair_id}:{attempt}",
         council_id=council_id,
         repair_id=repair_id,
-        delay_seconds=2.0,
+        delay_seconds=delay,
     )
-
-
-def settle_job(council_id: str, repair_id: int, attempt: str) -> NewJob:
-    """The job that settles a change whose holder died (found by its expired lease)."""
-    return _settle_job(council_id, repair_id, attempt)
 
 
 async def withdraw_order(council: CouncilRuntime, works_order_ref: str) -> str:

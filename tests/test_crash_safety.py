@@ -38,6 +38,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from crash_support import (
     API,
     UPRNS,

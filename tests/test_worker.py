@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
-from test_backend_failures import FlakyCalendar, Switch
 
 from repairs_gateway.persistence.models import Job, Repair, utcnow
 from repairs_gateway.persistence.queue import DONE, NewJob
@@ -20,6 +19,7 @@ from repairs_gateway.worker.runner import Worker
 
 from gateway_support import Gateway, empty_tables, on_both_databases
 from journey import NORTHFIELD, OTHER_UPRN, create, repair_body, windows
+from test_backend_failures import FlakyCalendar, Switch
 
 
 @pytest.fixture

@@ -49,6 +49,16 @@ RULES = [
         forbidden=(*APP, "contract"),
         why="the conformance kit holds adapters to the ports; it needs none of the app",
     ),
+    Rule(
+        "persistence",
+        forbidden=("api", "services", "worker", "cli", "demo", "runtime"),
+        why="storage knows the domain, never the use cases or HTTP above it",
+    ),
+    Rule(
+        "services",
+        forbidden=("api", "worker", "cli", "demo"),
+        why="use cases raise domain errors; HTTP is the api's business",
+    ),
 ]
 
 

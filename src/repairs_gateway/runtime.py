@@ -17,6 +17,7 @@ from repairs_gateway.ports import (
     Closable,
     Scheduler,
 )
+from repairs_gateway.registry import build_adapter
 from repairs_gateway.resilience import (
     BackendCaller,
     GuardedAddresses,
@@ -35,7 +36,7 @@ class CouncilRuntime:
     schedulers: dict[str, Scheduler]
     routes: dict[str, str]
     works_orders: GuardedWorksOrders | None = None
-    raw_adaptors: list[Any] = field(default_factory=list)
+    raw_adapters: list[Any] = field(default_factory=list)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -48,7 +49,8 @@ class CouncilRuntime:
 
 
 def _build(bound: BoundAdapter, context: AdapterContext) -> Any:
-    return bound.plugin.build(bound.settings, context)
+    # Refuses, naming the plugin and each missing method, an adapter lacking a declared role.
+    return build_adapter(bound.plugin, bound.settings, context)
 
 
 def build_council(
@@ -82,7 +84,7 @@ def build_council(
         schedulers=schedulers,
         routes=routes,
         works_orders=works,
-        raw_adaptors=raw,
+        raw_adapters=raw,
     )
 
 
@@ -97,7 +99,7 @@ async def close_councils(councils: dict[str, CouncilRuntime]) -> None:
     """Close every adaptor that holds connections or sessions, once each."""
     seen: set[int] = set()
     for council in councils.values():
-        for adaptor in council.raw_adaptors:
-            if id(adaptor) not in seen and isinstance(adaptor, Closable):
-                seen.add(id(adaptor))
-                await adaptor.aclose()
+        for adapter in council.raw_adapters:
+            if id(adapter) not in seen and isinstance(adapter, Closable):
+                seen.add(id(adapter))
+                await adapter.aclose()

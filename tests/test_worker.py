@@ -221,3 +221,67 @@ async def test_two_worker_processes_on_one_postgresql_run_each_of_200_jobs_once(
     assert {j.attempts for j in jobs} == {1}, "a job claimed twice would show two attempts"
     ran = [int(line.split()[1]) for out in outputs for line in out.splitlines() if line.startswith("ran ")]
     assert sum(ran) == 200, outputs
+
+
+async def test_moving_a_received_repair_into_a_taken_window_is_a_409_and_keeps_the_repair(
+    flaky: tuple[Gateway, Switch],
+) -> None:
+    gateway, switch = flaky
+    page = await windows(gateway)
+    asked = page["days"][1]["windows"][0]
+    switch.mode = "down"
+    reference = (await create(gateway, repair_body(asked["id"]))).json()["reference"]
+    switch.mode = "ok"
+    # Two other residents fill the morning window the resident now asks for.
+    target = page["days"][0]["windows"][0]
+    for _ in range(2):
+        theirs = next(
+            w
+            for day in (await windows(gateway, OTHER_UPRN))["days"]
+            for w in day["windows"]
+            if w["start"] == target["start"]
+        )
+        assert (await create(gateway, repair_body(theirs["id"], uprn=OTHER_UPRN))).json()[
+            "status"
+        ] == "booked"
+    moved = await gateway.client.post(
+        f"{NORTHFIELD}/repairs/{reference}/reschedule",
+        json={"windowId": target["id"]},
+        headers=gateway.auth(),
+    )
+    assert moved.status_code == 409
+    assert (await statuses(gateway))[reference] == "received"
+    # The window it first asked for is still the one the worker books.
+    await asyncio.sleep(0.1)
+    await worker_of(gateway).run_until_idle(limit_seconds=10)
+    body = await read(gateway, reference)
+    assert body["status"] == "booked"
+    assert body["appointment"]["start"] == asked["start"]
+
+
+async def test_a_cancel_waits_for_an_unfinished_change_it_cannot_settle_and_changes_nothing(
+    flaky: tuple[Gateway, Switch],
+) -> None:
+    gateway, switch = flaky
+    window = (await windows(gateway))["days"][0]["windows"][0]
+    booked = (await create(gateway, repair_body(window["id"]))).json()
+    async with gateway.sessions.begin() as session:  # a move died midway, its backend now down
+        await session.execute(
+            update(Repair)
+            .where(Repair.reference == booked["reference"])
+            .values(
+                intent={"operation": "cancel", "attempt": "dead0002"},
+                lease_until=utcnow(),
+                attempt="dead0002",
+            )
+        )
+    switch.mode = "down"
+    response = await gateway.client.post(
+        f"{NORTHFIELD}/repairs/{booked['reference']}/cancel", headers=gateway.auth()
+    )
+    assert response.status_code == 503 and "Retry-After" in response.headers
+    switch.mode = "ok"
+    response = await gateway.client.post(
+        f"{NORTHFIELD}/repairs/{booked['reference']}/cancel", headers=gateway.auth()
+    )
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"

@@ -128,16 +128,19 @@ class ChangeRunner:
         interactive: bool,
         resumed: bool,
         address: Address | None = None,
+        restore: dict[str, Any] | None = None,
     ) -> Outcome:
         """Finish the repair's recorded intent. ``resumed`` says an earlier attempt may have
-        reached a backend (a crash, a lost answer): the backend is asked first."""
+        reached a backend (a crash, a lost answer): the backend is asked first. When the
+        window asked for is taken, a request is told so (409): a new repair is withdrawn, and
+        one that existed before is put back as ``restore`` says."""
         intent = held.intent
         assert intent is not None
         if intent.operation == "cancel":
             return await self._cancel(council, held, interactive)
         if intent.operation == "move":
             return await self._move(council, held, intent, interactive, resumed)
-        return await self._book(council, held, intent, interactive, resumed, address)
+        return await self._book(council, held, intent, interactive, resumed, address, restore)
 
     # ------------------------------------------------------------------ book
 
@@ -149,6 +152,7 @@ class ChangeRunner:
         interactive: bool,
         resumed: bool,
         address: Address | None,
+        restore: dict[str, Any] | None = None,
     ) -> Outcome:
         row = held.row
         if address is None:
@@ -240,7 +244,10 @@ class ChangeRunner:
             made = await scheduler.book(request)
         except SlotUnavailable:
             if interactive:
-                await self._withdraw_repair(council, held)
+                if restore is None:
+                    await self._withdraw_repair(council, held)
+                else:
+                    await held.save(**restore)
                 raise WindowTaken(TAKEN) from None
             return Outcome(
                 await held.save(

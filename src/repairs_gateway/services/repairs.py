@@ -295,13 +295,10 @@ class RepairService:
 
     async def cancel(self, council: CouncilRuntime, reference: str) -> Repair:
         """Cancel the repair and free its window; cancelling twice answers it again."""
-        row = await self._store.load(council.spec.id, reference)
+        row = await self._settled_first(council, await self._store.load(council.spec.id, reference))
         if row.status == S.CANCELLED:
             return row
         async with self._store.changing(row) as held:
-            if held.intent is not None:  # a change whose process died: settle it first
-                await self._changes.carry_out(council, held, interactive=False, resumed=True)
-                return await self.cancel(council, reference)
             row = held.row
             if row.status == S.CANCELLED:
                 return row
@@ -310,6 +307,16 @@ class RepairService:
             await held.record(intent=Intent("cancel", held.attempt))
             outcome = await self._changes.carry_out(council, held, interactive=True, resumed=False)
         return outcome.row
+
+    async def _settled_first(self, council: CouncilRuntime, row: Repair) -> Repair:
+        """The repair with any unfinished change settled before another is started; a
+        backend that still cannot settle it is a 503, nothing changed."""
+        if row.intent is None or self._store.held_by_another(row):
+            return row  # a live holder: ``changing`` answers 409 with Retry-After
+        row = await self._settled(council, row)
+        if row.intent is not None:
+            raise BackendDown("An earlier change to this repair is still being completed; try again shortly.")
+        return row
 
     # ------------------------------------------------------------------ reschedule
 
@@ -320,10 +327,8 @@ class RepairService:
         claim = self._claim(council, window_id, row.uprn, job)
         self._check_movable(row, claim)
         address = await eligible_address(council, row.uprn)
+        row = await self._settled_first(council, row)
         async with self._store.changing(row) as held:
-            if held.intent is not None:  # a change whose process died: settle it first
-                await self._changes.carry_out(council, held, interactive=False, resumed=True)
-                return await self.reschedule(council, reference, window_id)
             row = held.row
             self._check_movable(row, claim)  # again, on the repair as it is now held
             if row.status == S.BOOKED and (row.window_start, row.window_end) == (
@@ -338,9 +343,17 @@ class RepairService:
                 # A first booking. An earlier attempt's answer may have been lost, so it may
                 # have booked: the backend is asked first when one was tried.
                 tried = row.scheduler is not None
+                restore = {
+                    "status": row.status,
+                    "scheduler": row.scheduler,
+                    "window_start": row.window_start,
+                    "window_end": row.window_end,
+                    "window_label": row.window_label,
+                    "window_ref": row.window_ref,
+                }
                 await held.record(status=S.BOOKING, intent=_intent("book", claim), **_asked(claim))
                 outcome = await self._changes.carry_out(
-                    council, held, interactive=True, resumed=tried, address=address
+                    council, held, interactive=True, resumed=tried, address=address, restore=restore
                 )
         return outcome.row
 

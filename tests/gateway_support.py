@@ -54,6 +54,12 @@ class Gateway:
         """A key scoped to ``councils``."""
         return await create_client(self.sessions, "test", list(councils))
 
+    async def new_staff_key(self, *councils: str) -> str:
+        """A staff key scoped to ``councils`` (default: every demo council)."""
+        return await create_client(
+            self.sessions, "staff", list(councils or ("northfield", "southmoor")), scope="staff"
+        )
+
     async def count(self, table: str = "repairs") -> int:
         """Rows in a table."""
         async with self.sessions() as session:

@@ -1,4 +1,5 @@
-"""Request-scoped dependencies: who is calling, and which council they may use."""
+"""Request-scoped dependencies: who is calling, which council they may use, and whether
+their key is a staff key."""
 
 from __future__ import annotations
 
@@ -67,6 +68,27 @@ async def council(
     return found
 
 
+STAFF_NEEDED = "this operation needs a staff API key; this key is for a residents' front-end"
+
+
+async def staff_council(
+    who: Annotated[Caller, Depends(caller)],
+    found: Annotated[CouncilRuntime, Depends(council)],
+) -> CouncilRuntime:
+    """The council in the path, for a staff operation: as ``council``, and 403 naming
+    ``Authorization`` when the key is not a staff key."""
+    if not who.is_staff:
+        raise Problem(
+            403,
+            "forbidden",
+            "Forbidden",
+            STAFF_NEEDED,
+            [FieldError("Authorization", "header", "a staff API key is needed")],
+        )
+    return found
+
+
 Who = Annotated[Caller, Depends(caller)]
 Council = Annotated[CouncilRuntime, Depends(council)]
+StaffCouncil = Annotated[CouncilRuntime, Depends(staff_council)]
 State = Annotated[GatewayState, Depends(state)]

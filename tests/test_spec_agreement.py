@@ -86,4 +86,17 @@ def test_the_spec_operations_are_the_ones_the_standard_names() -> None:
         "getRepair",
         "cancelRepair",
         "rescheduleRepair",
+        "listRepairs",
+        "retryRepair",
     }
+
+
+def test_the_staff_operations_name_the_staff_role() -> None:
+    document = spec_document()
+    staff = {
+        operation["operationId"]
+        for item in document["paths"].values()
+        for method, operation in item.items()
+        if method in METHODS and {"bearerAuth": ["staff"]} in operation.get("security", [])
+    }
+    assert staff == {"listRepairs", "retryRepair"}

@@ -198,3 +198,46 @@ class RepairOut(Wire):
     next_steps: str
     created_at: datetime
     updated_at: datetime
+
+
+# ------------------------------------------------------------------ staff
+
+LifecycleStatus = Literal[
+    "received", "booking", "booked", "in_progress", "completed", "cancelled", "needs_attention"
+]
+
+
+class QueueStateOut(Wire):
+    """The newest job of a repair: the work the gateway does for it without a request."""
+
+    kind: str
+    state: Literal["queued", "running", "done", "dead"]
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+
+
+class StaffRepairOut(Wire):
+    """A repair as listRepairs and retryRepair answer it, for a council's staff."""
+
+    reference: str
+    council_id: str
+    uprn: str
+    status: LifecycleStatus
+    public_status: Literal["received", "booked", "in_progress", "completed", "cancelled"]
+    job: JobOut
+    triage_path: str | None
+    appointment: AppointmentOut | None
+    requested_window: AppointmentOut | None
+    last_error: str | None
+    queue: QueueStateOut | None
+    age_minutes: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class StaffRepairPage(Wire):
+    """listRepairs."""
+
+    repairs: list[StaffRepairOut]
+    next_cursor: str | None

@@ -1,0 +1,291 @@
+"""What a council's staff see and do: its repairs by status and age, each with the last
+backend error and the state of its newest job; retrying the work that failed for a repair;
+and the backlog figures the metrics publish. The API (``listRepairs``, ``retryRepair``,
+``/metrics``) and the command line (``repairs list``, ``repairs retry``, ``jobs list``) both
+come here, so they show the same things.
+
+The rules this module keeps:
+* Listing is oldest first, by the repair's id, a page at a time; the cursor is signed and
+  bound to the listing's council and filters, and it freezes the ``olderThanMinutes`` cut-off,
+  so later pages neither repeat nor skip a repair however long the reader takes.
+* Retrying queues a repair's dead jobs again. A repair with none that still waits for the
+  window its resident asked for (``received``, or ``needs_attention``) gets a booking job:
+  into that window only; the gateway never picks another time for a resident. A window that
+  has passed cannot be retried: a person books another (``rescheduleRepair``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from repairs_gateway.domain.errors import InvalidInput, RepairStateConflict
+from repairs_gateway.domain.repair import Intent, RepairStatus
+from repairs_gateway.domain.tokens import InvalidToken, TokenSigner
+from repairs_gateway.persistence.models import Job, Repair, utcnow
+from repairs_gateway.persistence.queue import DEAD, QUEUED, RUNNING, JobQueue
+from repairs_gateway.persistence.repair_store import RepairStore
+from repairs_gateway.services.changes import book_later
+
+S = RepairStatus
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+STATUS_NAMES = ", ".join(s.value for s in RepairStatus)
+# Repairs that may wait for a booking into the window their resident asked for.
+AWAITING_BOOKING = frozenset({S.RECEIVED, S.NEEDS_ATTENTION})
+
+
+@dataclass(frozen=True, slots=True)
+class StaffRepair:
+    """A repair as staff see it: the stored row, its newest job (None when it never had
+    one) and its age."""
+
+    row: Repair
+    job: Job | None
+    age_seconds: float
+
+    @property
+    def age_minutes(self) -> int:
+        """Whole minutes since the repair was recorded."""
+        return int(self.age_seconds // 60)
+
+
+@dataclass(frozen=True, slots=True)
+class RepairPage:
+    """A page of a listing, and the cursor of the next (None on the last page)."""
+
+    repairs: list[StaffRepair]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Retried:
+    """A retry: the repair as it stands now, and what was done, in words."""
+
+    repair: StaffRepair
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What needs the worker or a person, read from the database for the metrics.
+
+    ``repairs``: by (council, status); ``jobs``: jobs not done, by (kind, state);
+    ``oldest_due_seconds``: how long the queued job that has been due longest has waited
+    for a worker (0 when none is due); ``dead``: jobs that gave up, by kind.
+    """
+
+    repairs: dict[tuple[str, str], int] = field(default_factory=dict)
+    jobs: dict[tuple[str, str], int] = field(default_factory=dict)
+    oldest_due_seconds: float = 0.0
+    dead: dict[str, int] = field(default_factory=dict)
+
+
+def parse_statuses(values: Sequence[str]) -> list[RepairStatus]:
+    """The statuses asked for, each value a status or several joined by commas;
+    ``InvalidInput`` naming ``status`` for anything else. Empty: every status."""
+    found: list[RepairStatus] = []
+    for value in values:
+        for part in value.split(","):
+            name = part.strip().lower()
+            try:
+                status = RepairStatus(name)
+            except ValueError:
+                raise InvalidInput(
+                    f"{part.strip()!r} is not a repair status; use {STATUS_NAMES}", "status"
+                ) from None
+            if status not in found:
+                found.append(status)
+    return found
+
+
+def _digest(council_id: str, statuses: Sequence[RepairStatus], older_than_minutes: int | None) -> str:
+    """What a cursor is bound to: the next page of the same listing, nothing else."""
+    raw = f"{council_id}|{','.join(sorted(s.value for s in statuses))}|{older_than_minutes}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def _aware(value: datetime | str) -> datetime:
+    # Aggregates bypass the column type on SQLite, which hands back naive UTC (or text).
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+class StaffService:
+    """The staff use cases for every council."""
+
+    def __init__(
+        self,
+        store: RepairStore,
+        queue: JobQueue,
+        sessions: async_sessionmaker[AsyncSession],
+        signer: TokenSigner,
+    ) -> None:
+        self._store = store
+        self._queue = queue
+        self._sessions = sessions
+        self._signer = signer
+
+    # ------------------------------------------------------------------ list
+
+    async def list_repairs(
+        self,
+        council_id: str,
+        statuses: Sequence[str] = (),
+        older_than_minutes: int | None = None,
+        cursor: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+    ) -> RepairPage:
+        """A page of the council's repairs in ``statuses`` (every status when none), recorded
+        more than ``older_than_minutes`` ago, oldest first."""
+        if not 1 <= limit <= MAX_LIMIT:
+            raise InvalidInput(f"must be from 1 to {MAX_LIMIT}", "limit")
+        if older_than_minutes is not None and older_than_minutes < 0:
+            raise InvalidInput("must be 0 or more", "olderThanMinutes")
+        wanted = parse_statuses(statuses)
+        digest = _digest(council_id, wanted, older_than_minutes)
+        after_id: int | None = None
+        before: int | None = None
+        if cursor is not None:
+            after_id, before = self._open(cursor, digest)
+        elif older_than_minutes is not None:
+            before = int((utcnow() - timedelta(minutes=older_than_minutes)).timestamp())
+        rows = await self._store.listing(
+            council_id,
+            [s.value for s in wanted],
+            datetime.fromtimestamp(before, UTC) if before is not None else None,
+            after_id,
+            limit + 1,
+        )
+        more, rows = len(rows) > limit, rows[:limit]
+        repairs = await self._with_jobs(rows)
+        next_cursor = None
+        if more:
+            next_cursor = self._signer.sign({"r": {"a": rows[-1].id, "b": before, "q": digest}})
+        return RepairPage(repairs, next_cursor)
+
+    def _open(self, cursor: str, digest: str) -> tuple[int, int | None]:
+        try:
+            claims = self._signer.open(cursor)["r"]
+            after, before, bound = int(claims["a"]), claims["b"], claims["q"]
+            before = None if before is None else int(before)
+        except (InvalidToken, KeyError, TypeError, ValueError):
+            raise InvalidInput("is not a cursor this gateway issued", "cursor") from None
+        if bound != digest:
+            raise InvalidInput(
+                "was issued for another listing: pass the same status and olderThanMinutes", "cursor"
+            )
+        return after, before
+
+    async def _with_jobs(self, rows: Sequence[Repair]) -> list[StaffRepair]:
+        jobs = await self._queue.latest_for([row.id for row in rows])
+        now = utcnow()
+        return [
+            StaffRepair(row, jobs.get(row.id), max(0.0, (now - row.created_at).total_seconds()))
+            for row in rows
+        ]
+
+    async def repair(self, council_id: str, reference: str) -> StaffRepair:
+        """One repair as the listing shows it; ``RepairNotFound`` when the council has none
+        with this reference."""
+        row = await self._store.load(council_id, reference)
+        return (await self._with_jobs([row]))[0]
+
+    # ------------------------------------------------------------------ retry
+
+    async def retry(self, council_id: str, reference: str) -> Retried:
+        """Queue the repair's dead jobs again; with none, book a repair still waiting for
+        the window its resident asked for. ``RepairStateConflict`` when there is nothing to
+        retry, ``ChangeInProgress`` while another change holds the repair."""
+        row = await self._store.load(council_id, reference)
+        requeued = await self._queue.requeue_dead(repair_ids=[row.id])
+        if requeued:
+            action = f"queued {requeued} failed job(s) again"
+        else:
+            action = await self._book_again(council_id, row)
+        return Retried(await self.repair(council_id, reference), action)
+
+    async def _book_again(self, council_id: str, row: Repair) -> str:
+        status = S(row.status)
+        if status not in AWAITING_BOOKING or row.window_start is None:
+            said = status.value.replace("_", " ")
+            reason = "no window was asked for" if status in AWAITING_BOOKING else f"it is {said}"
+            raise RepairStateConflict(f"repair {row.reference} has no failed work to retry: {reason}")
+        if row.window_start <= utcnow():
+            raise RepairStateConflict(
+                f"the window repair {row.reference} asked for has passed: book another with rescheduleRepair"
+            )
+        if await self._bring_forward(row.id):
+            return "its waiting booking job is due now"
+        if await self._running(row.id):
+            return "a booking job is running for it now"
+        if status == S.RECEIVED:
+            # The worker books a received repair into the window it asked for.
+            await self._queue.enqueue(book_later(row, council_id, 0))
+            return "queued a booking into the window asked for"
+        # A repair left for a person is booked by recording the intent to book its window;
+        # the job carries it out, asking the scheduler first what it holds.
+        async with self._store.changing(row) as held:
+            fresh = held.row
+            if fresh.status != S.NEEDS_ATTENTION or fresh.window_start is None:
+                raise RepairStateConflict(f"repair {row.reference} changed meanwhile: list it again")
+            intent = Intent(
+                "book",
+                held.attempt,
+                fresh.scheduler,
+                fresh.window_start,
+                fresh.window_end,
+                fresh.window_label,
+                fresh.window_ref or "",
+            )
+            await held.save(jobs=[book_later(fresh, council_id, 0)], status=S.BOOKING, intent=intent)
+        return "queued a booking into the window asked for"
+
+    async def _bring_forward(self, repair_id: int) -> int:
+        """Make the repair's waiting jobs due now; how many."""
+        now = utcnow()
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(Job)
+                .where(Job.repair_id == repair_id)
+                .where(Job.state == QUEUED)
+                .values(run_after=now, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def _running(self, repair_id: int) -> bool:
+        async with self._sessions() as session:
+            found = await session.scalar(
+                select(func.count()).where(Job.repair_id == repair_id).where(Job.state == RUNNING)
+            )
+        return bool(found)
+
+    # ------------------------------------------------------------------ jobs and metrics
+
+    async def jobs(self, state: str | None = None, limit: int = 100) -> list[Job]:
+        """Jobs, newest first, optionally in one state."""
+        return await self._queue.list(state, limit)
+
+    async def backlog(self) -> Backlog:
+        """The figures the metrics publish: a few GROUP BY queries, cheap enough per scrape."""
+        repairs = await self._store.counts()
+        depth = await self._queue.depth()
+        now = utcnow()
+        async with self._sessions() as session:
+            oldest = await session.scalar(
+                select(func.min(Job.run_after)).where(Job.state == QUEUED).where(Job.run_after <= now)
+            )
+        waited = max(0.0, (now - _aware(oldest)).total_seconds()) if oldest is not None else 0.0
+        return Backlog(
+            repairs=repairs,
+            jobs={key: count for key, (count, _age) in depth.items()},
+            oldest_due_seconds=waited,
+            dead={kind: count for (kind, state), (count, _age) in depth.items() if state == DEAD},
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -10,9 +11,12 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from repairs_gateway.api.deps import State
+from repairs_gateway.api.routes.staff import Staff
+from repairs_gateway.domain.repair import RepairStatus
 from repairs_gateway.ports import AdapterError
 from repairs_gateway.spec import spec_text
 
+log = logging.getLogger("repairs_gateway.api")
 router = APIRouter(include_in_schema=False)
 
 
@@ -55,6 +59,21 @@ async def readyz(gateway: State) -> JSONResponse:
 
 
 @router.get("/metrics")
-async def metrics(gateway: State) -> Response:
-    """Prometheus metrics."""
+async def metrics(gateway: State, staff: Staff) -> Response:
+    """Prometheus metrics, the backlog read from the database now (the worker may be
+    another process)."""
+    try:
+        backlog = await staff.backlog()
+    except Exception:  # the request metrics are still worth serving without the database
+        log.warning("the backlog could not be read for /metrics", exc_info=True)
+        gateway.metrics.forget_backlog()
+    else:
+        gateway.metrics.observe_backlog(
+            backlog.repairs,
+            backlog.jobs,
+            backlog.oldest_due_seconds,
+            sum(backlog.dead.values()),
+            councils=gateway.councils,
+            statuses=[status.value for status in RepairStatus],
+        )
     return Response(gateway.metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -225,9 +225,13 @@ async def test_retrying_queues_a_dead_job_again(gateway: Gateway) -> None:
     assert body["reference"] == reference
     assert body["queue"]["state"] == "queued" and body["queue"]["attempts"] == 0
     assert body["queue"]["nextAttemptAt"] is not None
-    assert (await queue.claim(5, timedelta(seconds=30)))[0].id == job.id
+    (claimed,) = await queue.claim(5, timedelta(seconds=30))
+    assert claimed.id == job.id
+    running = await retry(gateway, staff, reference)
+    assert running.status_code == 202 and running.json()["queue"]["state"] == "running"
 
-    # Nothing left to retry: the job is running, the repair asked for no window.
+    # Nothing left to retry: the job is done, and the repair asked for no window.
+    await queue.done(claimed)
     again = await retry(gateway, staff, reference)
     assert again.status_code == 409
     assert again.json()["type"] == "/problems/repair-state-conflict"

@@ -8,10 +8,11 @@ The rules this module keeps:
 * Listing is oldest first, by the repair's id, a page at a time; the cursor is signed and
   bound to the listing's council and filters, and it freezes the ``olderThanMinutes`` cut-off,
   so later pages neither repeat nor skip a repair however long the reader takes.
-* Retrying queues a repair's dead jobs again. A repair with none that still waits for the
-  window its resident asked for (``received``, or ``needs_attention``) gets a booking job:
-  into that window only; the gateway never picks another time for a resident. A window that
-  has passed cannot be retried: a person books another (``rescheduleRepair``).
+* Retrying queues a repair's dead jobs again; with none, it makes its waiting jobs due now.
+  A repair with neither that still waits for the window its resident asked for
+  (``received``, or ``needs_attention``) gets a booking job: into that window only; the
+  gateway never picks another time for a resident. A window that has passed cannot be
+  retried: a person books another (``rescheduleRepair``).
 """
 
 from __future__ import annotations
@@ -200,9 +201,10 @@ class StaffService:
     # ------------------------------------------------------------------ retry
 
     async def retry(self, council_id: str, reference: str) -> Retried:
-        """Queue the repair's dead jobs again; with none, book a repair still waiting for
-        the window its resident asked for. ``RepairStateConflict`` when there is nothing to
-        retry, ``ChangeInProgress`` while another change holds the repair."""
+        """Queue the repair's dead jobs again; with none, make its waiting jobs due now; with
+        neither, book a repair still waiting for the window its resident asked for.
+        ``RepairStateConflict`` when there is nothing to retry, ``ChangeInProgress`` while
+        another change holds the repair."""
         row = await self._store.load(council_id, reference)
         requeued = await self._queue.requeue_dead(repair_ids=[row.id])
         if requeued:
@@ -212,6 +214,10 @@ class StaffService:
         return Retried(await self.repair(council_id, reference), action)
 
     async def _book_again(self, council_id: str, row: Repair) -> str:
+        if await self._bring_forward(row.id):
+            return "its waiting job is due now"
+        if await self._running(row.id):
+            return "a job is running for it now"
         status = S(row.status)
         if status not in AWAITING_BOOKING or row.window_start is None:
             said = status.value.replace("_", " ")
@@ -221,10 +227,6 @@ class StaffService:
             raise RepairStateConflict(
                 f"the window repair {row.reference} asked for has passed: book another with rescheduleRepair"
             )
-        if await self._bring_forward(row.id):
-            return "its waiting booking job is due now"
-        if await self._running(row.id):
-            return "a booking job is running for it now"
         if status == S.RECEIVED:
             # The worker books a received repair into the window it asked for.
             await self._queue.enqueue(book_later(row, council_id, 0))

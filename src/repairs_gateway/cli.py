@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -12,6 +17,11 @@ from repairs_gateway.config.loader import ConfigError, GatewayConfig, load_confi
 from repairs_gateway.contract.command import contract_test
 from repairs_gateway.domain.tokens import TokenSigner
 from repairs_gateway.settings import Settings
+
+if TYPE_CHECKING:
+    from repairs_gateway.services.staff import Retried, StaffRepair, StaffService
+
+UTC_ZONE = ZoneInfo("UTC")
 
 
 def _settings() -> Settings:
@@ -162,7 +172,14 @@ def clients() -> None:
 @clients.command("create")
 @click.option("--council", "councils", multiple=True, required=True, help="A council id; repeatable.")
 @click.option("--name", required=True, help="Who the key is for.")
-def clients_create(councils: tuple[str, ...], name: str) -> None:
+@click.option(
+    "--scope",
+    type=click.Choice(["resident", "staff"]),
+    default="resident",
+    show_default=True,
+    help="resident: a front-end for residents. staff: also lists repairs and retries failed work.",
+)
+def clients_create(councils: tuple[str, ...], name: str, scope: str) -> None:
     """Create an API client and print its key (shown once; only a hash is stored)."""
     from repairs_gateway.persistence.db import make_engine, make_sessionmaker
     from repairs_gateway.services.clients import create_client
@@ -179,7 +196,7 @@ def clients_create(councils: tuple[str, ...], name: str) -> None:
     async def create() -> str:
         engine = make_engine(settings.database_url)
         try:
-            return await create_client(make_sessionmaker(engine), name, list(councils))
+            return await create_client(make_sessionmaker(engine), name, list(councils), scope)
         finally:
             await engine.dispose()
 
@@ -242,6 +259,210 @@ def simulate(adapter: str, port: int, latency_ms: float, fail_rate: float, seed:
     backend = plugin.simulator(SimulatorOptions(latency_ms, fail_rate, seed))
     click.echo(backend.describe(f"http://127.0.0.1:{port}"))
     uvicorn.run(backend.app, host="127.0.0.1", port=port, log_level="warning")
+
+
+# ------------------------------------------------------------------ staff: repairs and jobs
+
+
+@asynccontextmanager
+async def _staff(settings: Settings) -> AsyncIterator[StaffService]:
+    """The staff use cases on the configured database (the same code as the API's)."""
+    import secrets as _secrets
+    from datetime import timedelta
+
+    from repairs_gateway.persistence.db import make_engine, make_sessionmaker
+    from repairs_gateway.persistence.queue import Backoff, JobQueue
+    from repairs_gateway.persistence.repair_store import RepairStore
+    from repairs_gateway.services.staff import StaffService
+
+    secret = settings.token_secret.get_secret_value()
+    # Listing cursors stay inside this command, so any key signs them when none is set.
+    signer = TokenSigner(secret if len(secret) >= 32 else _secrets.token_urlsafe(32))
+    engine = make_engine(settings.database_url)
+    try:
+        sessions = make_sessionmaker(engine)
+        store = RepairStore(sessions, timedelta(seconds=settings.lease_seconds))
+        queue = JobQueue(sessions, Backoff(settings.retry_base_seconds, settings.retry_cap_seconds))
+        yield StaffService(store, queue, sessions, signer)
+    finally:
+        await engine.dispose()
+
+
+def _council_zone(settings: Settings, council: str) -> ZoneInfo:
+    councils = _config(settings).councils
+    if council not in councils:
+        _fail(f"--council: no such council in {settings.config_file}: {council}")
+    return ZoneInfo(councils[council].spec.timezone)
+
+
+def _age(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"
+
+
+def _when(value: datetime | None, zone: ZoneInfo) -> str:
+    if value is None:
+        return "-"
+    if value <= datetime.now(UTC):
+        return "now"
+    return value.astimezone(zone).strftime("%d %b %H:%M")
+
+
+def _clip(text: str | None, width: int = 70) -> str:
+    text = " ".join((text or "-").split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+    lines = [header, *rows]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    )
+
+
+def _repair_line(item: StaffRepair, zone: ZoneInfo) -> list[str]:
+    job = item.job
+    queued = job is not None and job.state == "queued"
+    return [
+        item.row.reference,
+        item.row.status,
+        _age(item.age_seconds),
+        f"{job.kind} {job.state} x{job.attempts}" if job is not None else "-",
+        _when(job.run_after if queued and job is not None else None, zone),
+        _clip((job.last_error if job is not None and job.last_error else None) or item.row.backend_note),
+    ]
+
+
+REPAIR_COLUMNS = ["REFERENCE", "STATUS", "AGE", "ATTEMPTS", "NEXT TRY", "LAST ERROR"]
+
+
+@main.group()
+def repairs() -> None:
+    """Repairs, as a council's staff see them (reads REPAIRS_GATEWAY_DATABASE_URL)."""
+
+
+@repairs.command("list")
+@click.option("--council", required=True, help="The council whose repairs to list.")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    help="received, booking, booked, in_progress, completed, cancelled or needs_attention; "
+    "repeatable or comma-separated (default: every status).",
+)
+@click.option(
+    "--older-than-minutes", type=click.IntRange(0), default=None, help="Only repairs older than this."
+)
+@click.option("--limit", type=click.IntRange(1), default=100, show_default=True, help="At most this many.")
+def repairs_list(council: str, statuses: tuple[str, ...], older_than_minutes: int | None, limit: int) -> None:
+    """A council's repairs, oldest first: status, age, the newest job's attempts and next
+    try, and the last backend error."""
+    from repairs_gateway.domain.errors import DomainError
+    from repairs_gateway.services.staff import MAX_LIMIT
+
+    settings = _settings()
+    zone = _council_zone(settings, council)
+
+    async def run() -> tuple[list[StaffRepair], bool]:
+        found: list[StaffRepair] = []
+        cursor: str | None = None
+        async with _staff(settings) as staff:
+            while len(found) < limit:
+                page = await staff.list_repairs(
+                    council, statuses, older_than_minutes, cursor, min(MAX_LIMIT, limit - len(found))
+                )
+                found.extend(page.repairs)
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+        return found, cursor is not None
+
+    try:
+        found, more = asyncio.run(run())
+    except DomainError as exc:
+        _fail(f"--{exc.field or 'status'}: {exc.message}")
+        return
+    if not found:
+        click.echo("no repairs match")
+        return
+    click.echo(_table(REPAIR_COLUMNS, [_repair_line(item, zone) for item in found]))
+    if more:
+        click.echo(f"... more repairs match: raise --limit (now {limit})", err=True)
+
+
+@repairs.command("retry")
+@click.argument("reference")
+@click.option("--council", required=True, help="The council the repair belongs to.")
+def repairs_retry(reference: str, council: str) -> None:
+    """Queue a repair's failed work again (dead jobs), or a booking into the window its
+    resident asked for; the worker carries it out."""
+    from repairs_gateway.domain.errors import DomainError
+    from repairs_gateway.domain.references import InvalidReference, parse_reference
+
+    settings = _settings()
+    zone = _council_zone(settings, council)
+    try:
+        parsed = parse_reference(reference)
+    except InvalidReference as exc:
+        _fail(f"{reference}: {exc}")
+        return
+
+    async def run() -> Retried:
+        async with _staff(settings) as staff:
+            return await staff.retry(council, parsed)
+
+    try:
+        retried = asyncio.run(run())
+    except DomainError as exc:
+        _fail(f"{parsed}: {exc.message}")
+        return
+    click.echo(f"{parsed}: {retried.action}")
+    click.echo(_table(REPAIR_COLUMNS, [_repair_line(retried.repair, zone)]))
+
+
+@main.group()
+def jobs() -> None:
+    """The worker's job queue (reads REPAIRS_GATEWAY_DATABASE_URL)."""
+
+
+@jobs.command("list")
+@click.option("--state", type=click.Choice(["queued", "running", "done", "dead"]), default=None)
+@click.option("--limit", type=click.IntRange(1), default=100, show_default=True)
+def jobs_list(state: str | None, limit: int) -> None:
+    """Jobs, newest first: kind, state, council and repair, attempts, next try, last error."""
+    settings = _settings()
+
+    async def run() -> list[Any]:
+        async with _staff(settings) as staff:
+            return await staff.jobs(state, limit)
+
+    found = asyncio.run(run())
+    if not found:
+        click.echo("no jobs" + (f" in state {state}" if state else ""))
+        return
+    rows = [
+        [
+            str(job.id),
+            job.kind,
+            job.state,
+            job.council_id or "-",
+            str(job.repair_id) if job.repair_id is not None else "-",
+            f"{job.attempts}/{job.max_attempts}",
+            _when(job.run_after if job.state == "queued" else None, UTC_ZONE),
+            _clip(job.last_error),
+        ]
+        for job in found
+    ]
+    header = ["ID", "KIND", "STATE", "COUNCIL", "REPAIR", "ATTEMPTS", "NEXT TRY (UTC)", "LAST ERROR"]
+    click.echo(_table(header, rows))
 
 
 main.add_command(contract_test)

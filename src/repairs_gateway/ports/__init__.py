@@ -5,12 +5,13 @@ retries, no database of its own and no HTTP framework: timeouts, retries of idem
 calls, metrics and logging are applied by the gateway around every call (see
 ``repairs_gateway.resilience``).
 
-Three roles, each a small Protocol; an adapter package implements one or more:
+Four roles, each a small Protocol; an adapter package implements one or more:
 
 * ``AddressSource``: the council's properties (Civica UH, Northgate, the built-in register).
 * ``Scheduler``: operatives' diaries (Kirona DRS, Totalmobile, MCM, the built-in calendar).
 * ``WorksOrderSink``: a housing management system that must raise a works order before
   a job can be scheduled (Civica UH, Northgate).
+* ``Notifier``: sends residents' and staff's messages (GOV.UK Notify, the built-in log).
 
 Adapters are published through the entry-point group ``repairs_gateway.adapters``; each
 entry point names an ``AdapterPlugin``.
@@ -50,6 +51,7 @@ from repairs_gateway.ports.roles import (
     ROLE_PROTOCOLS,
     AddressSource,
     Closable,
+    Notifier,
     Role,
     Scheduler,
     WorksOrderCanceller,
@@ -63,8 +65,11 @@ from repairs_gateway.ports.types import (
     BookingStatus,
     Contact,
     Job,
+    MessageChannel,
+    OutgoingMessage,
     Priority,
     PropertyKind,
+    SentMessage,
     Slot,
     SlotQuery,
     WorksOrderRequest,
@@ -89,12 +94,16 @@ __all__ = [
     "Contact",
     "InvalidPostcode",
     "Job",
+    "MessageChannel",
     "NotFound",
+    "Notifier",
+    "OutgoingMessage",
     "PluginError",
     "Priority",
     "PropertyKind",
     "Role",
     "Scheduler",
+    "SentMessage",
     "SimulatedBackend",
     "SimulatorFactory",
     "SimulatorOptions",

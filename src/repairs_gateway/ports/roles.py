@@ -12,6 +12,8 @@ from repairs_gateway.ports.types import (
     BookingRequest,
     BookingState,
     Job,
+    OutgoingMessage,
+    SentMessage,
     Slot,
     SlotQuery,
     WorksOrderRequest,
@@ -80,6 +82,18 @@ class WorksOrderCanceller(Protocol):
 
 
 @runtime_checkable
+class Notifier(Protocol):
+    """Sends text messages and emails (GOV.UK Notify, or the built-in log sender)."""
+
+    async def send(self, message: OutgoingMessage) -> SentMessage:
+        """Send ``message``. Raises ``BackendRejected`` when the sender refuses it for good
+        (a number that is not a mobile, a missing placeholder: the gateway shows it to staff
+        and does not retry) and ``BackendUnavailable`` when it cannot take it now (rate
+        limited, down: the gateway retries later)."""
+        ...
+
+
+@runtime_checkable
 class Closable(Protocol):
     """Adaptors holding connections or sessions implement this; the gateway calls it once
     on shutdown."""
@@ -89,12 +103,13 @@ class Closable(Protocol):
         ...
 
 
-Role = Literal["addresses", "scheduler", "works_orders"]
+Role = Literal["addresses", "scheduler", "works_orders", "notifications"]
 """A role a plugin declares in ``AdapterPlugin.roles``."""
 
 ROLE_PROTOCOLS: dict[Role, type] = {
     "addresses": AddressSource,
     "scheduler": Scheduler,
     "works_orders": WorksOrderSink,
+    "notifications": Notifier,
 }
 """The Protocol that what a plugin builds must implement for each role it declares."""

@@ -135,3 +135,30 @@ class WorksOrderRequest:
     job: Job
     description: str
     contact: Contact
+
+
+MessageChannel = Literal["sms", "email"]
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """A message for a resident or the council's staff. ``kind`` says what it is about
+    (``booking_confirmed``, ``reminder``, ``staff_new_repair``, ...); ``template`` is the
+    council's template id for that kind and channel at the sender; ``personalisation`` fills
+    the template's placeholders; ``reference`` is the gateway's own id for this message,
+    echoed by senders that send delivery receipts, so a receipt finds its message."""
+
+    council_id: str
+    kind: str
+    channel: MessageChannel
+    to: str
+    template: str
+    personalisation: Mapping[str, str]
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """A message the sender accepted: its id there (a delivery receipt names it)."""
+
+    id: str

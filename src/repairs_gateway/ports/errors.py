@@ -33,3 +33,7 @@ class BackendRejected(AdapterError):
 class PluginError(Exception):
     """An installed plugin that cannot be used: an entry point that names no ``AdapterPlugin``,
     or a plugin whose ``build`` answers an object lacking a method of a role it declares."""
+
+
+class ReceiptRefused(Exception):
+    """A callback that does not come from the sender (a wrong or missing token)."""

@@ -11,6 +11,7 @@ from repairs_gateway.ports.types import (
     Booking,
     BookingRequest,
     BookingState,
+    DeliveryReceipt,
     Job,
     OutgoingMessage,
     SentMessage,
@@ -90,6 +91,29 @@ class Notifier(Protocol):
         (a number that is not a mobile, a missing placeholder: the gateway shows it to staff
         and does not retry) and ``BackendUnavailable`` when it cannot take it now (rate
         limited, down: the gateway retries later)."""
+        ...
+
+
+@runtime_checkable
+class SentMessageFinder(Protocol):
+    """Optional, for a ``Notifier`` whose sender can be asked what it was sent: after a crash
+    between sending and recording, the gateway asks before sending again, so nobody gets a
+    message twice."""
+
+    async def find_sent(self, reference: str) -> SentMessage | None:
+        """The message sent with this ``OutgoingMessage.reference``, if any."""
+        ...
+
+
+@runtime_checkable
+class ReceiptReader(Protocol):
+    """Optional, for a ``Notifier`` whose sender posts delivery receipts to the gateway
+    (``POST /v1/callbacks/{councilId}/notifications``)."""
+
+    def read_receipt(self, authorization: str | None, body: bytes) -> DeliveryReceipt | None:
+        """The receipt in a callback, or None when the body is not one. Raises
+        ``ReceiptRefused`` when the caller is not the sender (its token is wrong); the
+        token must be compared in constant time."""
         ...
 
 

@@ -162,3 +162,13 @@ class SentMessage:
     """A message the sender accepted: its id there (a delivery receipt names it)."""
 
     id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReceipt:
+    """What a sender says became of a message: ``status`` is ``delivered``, or
+    ``temporary-failure`` / ``permanent-failure`` / ``technical-failure``."""
+
+    sender_id: str
+    reference: str | None
+    status: str

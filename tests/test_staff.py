@@ -15,7 +15,7 @@ from repairs_gateway.persistence.models import Repair, utcnow
 from repairs_gateway.persistence.queue import JobQueue, NewJob
 from repairs_gateway.worker.runner import Worker
 
-from gateway_support import Gateway, on_both_databases
+from gateway_support import Gateway, make_dead, on_both_databases
 from journey import NORTHFIELD, OTHER_UPRN, create, field_names, first_window, repair_body
 from test_backend_failures import FlakyCalendar, Switch
 
@@ -122,7 +122,7 @@ async def test_staff_list_a_councils_repairs_by_status_and_age_a_page_at_a_time(
     assert 299 <= item["ageMinutes"] <= 301
     assert item["job"]["trade"] == "plumbing" and item["job"]["sorCode"]
     assert item["appointment"] is None and item["requestedWindow"] is None
-    assert item["lastError"] is None and item["queue"] is None
+    assert item["lastError"] is None
 
     # Follow the cursor to the end: every repair once, oldest first, Southmoor's never.
     seen = [r["reference"] for r in page["repairs"]]
@@ -181,13 +181,14 @@ async def test_staff_see_the_last_backend_error_and_the_queue_state(flaky: tuple
         "label": window["label"],
     }
     queue = item["queue"]
-    assert queue["kind"] == "book" and queue["state"] == "queued" and queue["attempts"] == 0
+    assert queue["state"] == "queued" and queue["attempts"] == 0
     assert queue["nextAttemptAt"] is not None and queue["lastError"] is None
 
     # The worker tries while the scheduler is still down: the job keeps its error.
     await asyncio.sleep(2.1)
     await Worker(gateway.app.state.gateway.parts).run_until_idle(limit_seconds=1)
     (item,) = (await listing(gateway, staff)).json()["repairs"]
+    assert item["queue"]["kind"] == "book" and item["queue"]["state"] == "queued"
     assert item["queue"]["attempts"] >= 1 and "down" in item["queue"]["lastError"]
 
     # Retrying makes the waiting job due now; once the scheduler is back, the worker books it.
@@ -199,7 +200,6 @@ async def test_staff_see_the_last_backend_error_and_the_queue_state(flaky: tuple
     (item,) = (await listing(gateway, staff)).json()["repairs"]
     assert item["status"] == "booked" and item["lastError"] is None
     assert item["appointment"]["start"] == window["start"] and item["requestedWindow"] is None
-    assert item["queue"]["state"] == "done"
 
 
 @on_both_databases
@@ -211,8 +211,9 @@ async def test_retrying_queues_a_dead_job_again(gateway: Gateway) -> None:
     await queue.enqueue(
         NewJob("withdraw-works-order", f"test:{row.id}", "northfield", row.id, max_attempts=3)
     )
-    (job,) = await queue.claim(1, timedelta(seconds=30))
-    await queue.dead(job, "the housing system cannot cancel works orders: withdraw it by hand")
+    job = await make_dead(
+        queue, f"test:{row.id}", "the housing system cannot cancel works orders: withdraw it by hand"
+    )
 
     (item,) = (await listing(gateway, staff)).json()["repairs"]
     assert item["queue"]["state"] == "dead" and item["queue"]["attempts"] == 1
@@ -225,13 +226,14 @@ async def test_retrying_queues_a_dead_job_again(gateway: Gateway) -> None:
     assert body["reference"] == reference
     assert body["queue"]["state"] == "queued" and body["queue"]["attempts"] == 0
     assert body["queue"]["nextAttemptAt"] is not None
-    (claimed,) = await queue.claim(5, timedelta(seconds=30))
-    assert claimed.id == job.id
+    claimed = await queue.claim(50, timedelta(seconds=30))
+    assert job.id in {c.id for c in claimed}
     running = await retry(gateway, staff, reference)
     assert running.status_code == 202 and running.json()["queue"]["state"] == "running"
 
-    # Nothing left to retry: the job is done, and the repair asked for no window.
-    await queue.done(claimed)
+    # Nothing left to retry: the jobs are done, and the repair asked for no window.
+    for done in claimed:
+        await queue.done(done)
     again = await retry(gateway, staff, reference)
     assert again.status_code == 409
     assert again.json()["type"] == "/problems/repair-state-conflict"
@@ -256,7 +258,7 @@ async def test_a_repair_left_for_a_person_is_booked_into_its_window_on_retry(gat
     assert retried.status_code == 202, retried.text
     body = retried.json()
     assert body["status"] == "booking" and body["publicStatus"] == "received"
-    assert body["queue"]["kind"] == "book" and body["queue"]["state"] == "queued"
+    assert body["queue"]["state"] == "queued"
     await Worker(gateway.app.state.gateway.parts).run_until_idle(limit_seconds=10)
     read = await gateway.client.get(f"{NORTHFIELD}/repairs/{reference}", headers=gateway.auth())
     assert read.json()["status"] == "booked"
@@ -298,8 +300,7 @@ async def test_metrics_show_repairs_by_status_the_queue_and_dead_jobs(gateway: G
     queue = queue_of(gateway)
     rows = [await gateway.app.state.gateway.parts.store.load("northfield", r) for r in references]
     await queue.enqueue(NewJob("book", "t:dead", "northfield", rows[0].id))
-    (dead,) = await queue.claim(1, timedelta(seconds=30))
-    await queue.dead(dead, "gave up")
+    await make_dead(queue, "t:dead", "gave up")
     await queue.enqueue(
         NewJob("book", "t:due", "northfield", rows[1].id),
         NewJob("settle", "t:later", "northfield", rows[2].id, delay_seconds=600),

@@ -13,7 +13,7 @@ from repairs_gateway.cli import main
 from repairs_gateway.demo.data import demo_config_path
 from repairs_gateway.persistence.queue import JobQueue, NewJob
 
-from gateway_support import Gateway, on_both_databases
+from gateway_support import Gateway, make_dead, on_both_databases
 from journey import NORTHFIELD, create, repair_body
 
 
@@ -37,8 +37,9 @@ async def test_staff_list_repairs_and_retry_a_dead_job_from_the_command_line(gat
     failed, quiet = await received(gateway), await received(gateway)
     queue: JobQueue = gateway.app.state.gateway.parts.queue
     await queue.enqueue(NewJob("withdraw-works-order", f"test:{failed.id}", "northfield", failed.id))
-    (job,) = await queue.claim(1, timedelta(seconds=30))
-    await queue.dead(job, "the housing system cannot cancel works orders: withdraw it by hand")
+    await make_dead(
+        queue, f"test:{failed.id}", "the housing system cannot cancel works orders: withdraw it by hand"
+    )
 
     listed = await invoke(gateway, "repairs", "list", "--council", "northfield", "--status", "received")
     assert listed.exit_code == 0, listed.output
@@ -46,7 +47,7 @@ async def test_staff_list_repairs_and_retry_a_dead_job_from_the_command_line(gat
     assert lines[0].split() == ["REFERENCE", "STATUS", "AGE", "ATTEMPTS", "NEXT", "TRY", "LAST", "ERROR"]
     assert [line.split()[0] for line in lines[1:]] == [failed.reference, quiet.reference]
     assert "withdraw-works-order dead x1" in lines[1] and "withdraw it by hand" in lines[1]
-    assert lines[2].split()[1:4] == ["received", "0m", "-"]
+    assert lines[2].split()[1:3] == ["received", "0m"]
 
     none = await invoke(gateway, "repairs", "list", "--council", "northfield", "--status", "booked")
     assert none.exit_code == 0 and "no repairs match" in none.output
@@ -65,6 +66,8 @@ async def test_staff_list_repairs_and_retry_a_dead_job_from_the_command_line(gat
     assert "no jobs in state dead" in (await invoke(gateway, "jobs", "list", "--state", "dead")).output
     assert "queued" in (await invoke(gateway, "jobs", "list")).output
 
+    for done in await queue.claim(50, timedelta(seconds=30)):  # whatever else is queued for them
+        await queue.done(done)
     nothing = await invoke(gateway, "repairs", "retry", quiet.reference, "--council", "northfield")
     assert nothing.exit_code == 1 and "no failed work to retry" in nothing.output
     typo = await invoke(gateway, "repairs", "retry", "NF-2222222", "--council", "northfield")

@@ -8,9 +8,9 @@ The rules this module keeps:
 * Listing is oldest first, by the repair's id, a page at a time; the cursor is signed and
   bound to the listing's council and filters, and it freezes the ``olderThanMinutes`` cut-off,
   so later pages neither repeat nor skip a repair however long the reader takes.
-* Retrying queues a repair's dead jobs again; with none, it makes its waiting jobs due now.
-  A repair with neither that still waits for the window its resident asked for
-  (``received``, or ``needs_attention``) gets a booking job: into that window only; the
+* Retrying queues a repair's dead jobs again and makes its jobs that wait for a later try
+  due now; a repair still waiting for the window its resident asked for (``received``, or
+  ``needs_attention``) that no job is booking gets a booking job: into that window only; the
   gateway never picks another time for a resident. A window that has passed cannot be
   retried: a person books another (``rescheduleRepair``).
 """
@@ -31,7 +31,7 @@ from repairs_gateway.domain.tokens import InvalidToken, TokenSigner
 from repairs_gateway.persistence.models import Job, Repair, utcnow
 from repairs_gateway.persistence.queue import DEAD, QUEUED, RUNNING, JobQueue
 from repairs_gateway.persistence.repair_store import RepairStore
-from repairs_gateway.services.changes import book_later
+from repairs_gateway.services.changes import BOOK_JOB, book_later
 
 S = RepairStatus
 DEFAULT_LIMIT = 50
@@ -39,12 +39,14 @@ MAX_LIMIT = 200
 STATUS_NAMES = ", ".join(s.value for s in RepairStatus)
 # Repairs that may wait for a booking into the window their resident asked for.
 AWAITING_BOOKING = frozenset({S.RECEIVED, S.NEEDS_ATTENTION})
+# Jobs that book a repair, or finish a change to it ("settle", the worker's kind).
+BOOKING_KINDS = frozenset({BOOK_JOB, "settle"})
 
 
 @dataclass(frozen=True, slots=True)
 class StaffRepair:
-    """A repair as staff see it: the stored row, its newest job (None when it never had
-    one) and its age."""
+    """A repair as staff see it: the stored row, the job of it that most needs looking at
+    (``pressing``; None when it never had one) and its age."""
 
     row: Repair
     job: Job | None
@@ -103,6 +105,20 @@ def parse_statuses(values: Sequence[str]) -> list[RepairStatus]:
             if status not in found:
                 found.append(status)
     return found
+
+
+_RANKS = {DEAD: 0, RUNNING: 2, QUEUED: 3}
+
+
+def pressing(job: Job) -> tuple[int, int]:
+    """How much a job needs looking at, most first: one that gave up (``dead``), one that
+    failed and will be tried again, one running, one waiting; then the rest (done). The
+    newest first among equals. A repair has several jobs (a booking, a settle, messages);
+    staff see the one that matters."""
+    rank = _RANKS.get(job.state, 4)
+    if rank in (2, 3) and job.last_error:
+        rank = 1
+    return rank, -job.id
 
 
 def _digest(council_id: str, statuses: Sequence[RepairStatus], older_than_minutes: int | None) -> str:
@@ -185,12 +201,25 @@ class StaffService:
         return after, before
 
     async def _with_jobs(self, rows: Sequence[Repair]) -> list[StaffRepair]:
-        jobs = await self._queue.latest_for([row.id for row in rows])
+        jobs = await self._pressing([row.id for row in rows])
         now = utcnow()
         return [
             StaffRepair(row, jobs.get(row.id), max(0.0, (now - row.created_at).total_seconds()))
             for row in rows
         ]
+
+    async def _pressing(self, repair_ids: Sequence[int]) -> dict[int, Job]:
+        """For each repair, the job that most needs looking at (see ``pressing``)."""
+        if not repair_ids:
+            return {}
+        found: dict[int, Job] = {}
+        async with self._sessions() as session:
+            for job in await session.scalars(select(Job).where(Job.repair_id.in_(repair_ids))):
+                assert job.repair_id is not None
+                held = found.get(job.repair_id)
+                if held is None or pressing(job) < pressing(held):
+                    found[job.repair_id] = job
+        return found
 
     async def repair(self, council_id: str, reference: str) -> StaffRepair:
         """One repair as the listing shows it; ``RepairNotFound`` when the council has none
@@ -201,33 +230,40 @@ class StaffService:
     # ------------------------------------------------------------------ retry
 
     async def retry(self, council_id: str, reference: str) -> Retried:
-        """Queue the repair's dead jobs again; with none, make its waiting jobs due now; with
-        neither, book a repair still waiting for the window its resident asked for.
-        ``RepairStateConflict`` when there is nothing to retry, ``ChangeInProgress`` while
-        another change holds the repair."""
+        """Queue the repair's dead jobs again, make its jobs waiting for a later try due now,
+        and book a repair still waiting for the window its resident asked for when no job is
+        booking it. ``RepairStateConflict`` when there is nothing to retry,
+        ``ChangeInProgress`` while another change holds the repair."""
         row = await self._store.load(council_id, reference)
+        done: list[str] = []
         requeued = await self._queue.requeue_dead(repair_ids=[row.id])
         if requeued:
-            action = f"queued {requeued} failed job(s) again"
-        else:
-            action = await self._book_again(council_id, row)
-        return Retried(await self.repair(council_id, reference), action)
+            done.append(f"queued {requeued} failed job(s) again")
+        forward = await self._bring_forward(row.id)
+        if forward:
+            done.append(f"made {forward} waiting job(s) due now")
+        status = S(row.status)
+        awaiting = status in AWAITING_BOOKING and row.window_start is not None
+        if awaiting and not await self._pending(row.id, BOOKING_KINDS):
+            assert row.window_start is not None
+            if row.window_start > utcnow():
+                done.append(await self._book_again(council_id, row))
+            elif not done:
+                raise RepairStateConflict(
+                    f"the window repair {row.reference} asked for has passed: "
+                    "book another with rescheduleRepair"
+                )
+        if not done:
+            if await self._pending(row.id, kinds=None, states=(RUNNING,)):
+                done.append("a job is running for it now")
+            else:
+                said = status.value.replace("_", " ")
+                reason = "no window was asked for" if status in AWAITING_BOOKING else f"it is {said}"
+                raise RepairStateConflict(f"repair {row.reference} has no failed work to retry: {reason}")
+        return Retried(await self.repair(council_id, reference), "; ".join(done))
 
     async def _book_again(self, council_id: str, row: Repair) -> str:
-        if await self._bring_forward(row.id):
-            return "its waiting job is due now"
-        if await self._running(row.id):
-            return "a job is running for it now"
-        status = S(row.status)
-        if status not in AWAITING_BOOKING or row.window_start is None:
-            said = status.value.replace("_", " ")
-            reason = "no window was asked for" if status in AWAITING_BOOKING else f"it is {said}"
-            raise RepairStateConflict(f"repair {row.reference} has no failed work to retry: {reason}")
-        if row.window_start <= utcnow():
-            raise RepairStateConflict(
-                f"the window repair {row.reference} asked for has passed: book another with rescheduleRepair"
-            )
-        if status == S.RECEIVED:
+        if row.status == S.RECEIVED:
             # The worker books a received repair into the window it asked for.
             await self._queue.enqueue(book_later(row, council_id, 0))
             return "queued a booking into the window asked for"
@@ -250,24 +286,28 @@ class StaffService:
         return "queued a booking into the window asked for"
 
     async def _bring_forward(self, repair_id: int) -> int:
-        """Make the repair's waiting jobs due now; how many."""
+        """Make the repair's jobs that wait for a later try due now; how many."""
         now = utcnow()
         async with self._sessions.begin() as session:
             result = await session.execute(
                 update(Job)
                 .where(Job.repair_id == repair_id)
                 .where(Job.state == QUEUED)
+                .where(Job.run_after > now)
                 .values(run_after=now, updated_at=now)
                 .execution_options(synchronize_session=False)
             )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
-    async def _running(self, repair_id: int) -> bool:
+    async def _pending(
+        self, repair_id: int, kinds: frozenset[str] | None, states: Sequence[str] = (QUEUED, RUNNING)
+    ) -> bool:
+        """Whether the repair has a job of ``kinds`` (any, when None) in ``states``."""
+        query = select(func.count()).where(Job.repair_id == repair_id).where(Job.state.in_(states))
+        if kinds is not None:
+            query = query.where(Job.kind.in_(kinds))
         async with self._sessions() as session:
-            found = await session.scalar(
-                select(func.count()).where(Job.repair_id == repair_id).where(Job.state == RUNNING)
-            )
-        return bool(found)
+            return bool(await session.scalar(query))
 
     # ------------------------------------------------------------------ jobs and metrics
 

@@ -118,11 +118,10 @@ class NotifySimulator:
 
     async def _progress(self, message: Message) -> None:
         await asyncio.sleep(self.config.sending_after_seconds)
-        if message.status != "created":
-            return  # moved by a control meanwhile
-        self.state.set_status(message, "sending")
+        if message.status == "created":
+            self.state.set_status(message, "sending")
         await asyncio.sleep(self.config.final_after_seconds)
-        if message.status == "sending":
+        if not message.final:  # a control may have finished it meanwhile: final is final
             self.change_status(message, message.outcome)
 
     def change_status(self, message: Message, status: str) -> None:

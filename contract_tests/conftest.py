@@ -37,6 +37,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("REPAIRS_OTHER_API_KEY"),
         help="a key not issued for --council",
     )
+    group.addoption(
+        "--staff-api-key",
+        default=os.environ.get("REPAIRS_STAFF_API_KEY"),
+        help="a staff key issued for --council, for the staff operations",
+    )
     group.addoption("--postcode", action="append", default=[], help="a postcode with properties; repeatable")
     group.addoption("--other-postcode", action="append", default=[], help="the same, for --other-council")
     group.addoption(
@@ -83,6 +88,7 @@ def _live_endpoint(config: pytest.Config) -> Endpoint:
         other_api_key=config.getoption("--other-api-key"),
         postcodes=tuple(config.getoption("--postcode")),
         other_postcodes=tuple(config.getoption("--other-postcode")),
+        staff_api_key=config.getoption("--staff-api-key"),
     )
 
 

@@ -125,7 +125,7 @@ def test_the_report_reads_operation_by_operation(report: Report) -> None:
     text = report.render()
     assert "== listAddresses:" in text and "== cancelRepair:" in text
     assert "Reproduce with:" in text and "curl -X POST" in text
-    assert "8/8 operations covered" in text
+    assert "10/10 operations covered" in text
     assert report.secrets and all(key not in text for key in report.secrets)
 
 

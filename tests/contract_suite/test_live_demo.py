@@ -78,5 +78,5 @@ def test_the_command_prints_a_report(demo: tuple[str, str]) -> None:
         timeout=300,
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "8/8 operations covered" in run.stdout
+    assert "10/10 operations covered" in run.stdout
     assert key not in run.stdout

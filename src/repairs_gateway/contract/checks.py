@@ -52,6 +52,8 @@ DOCUMENTED_REJECTIONS: dict[str, dict[int, frozenset[str]]] = {
     "getRepair": {400: frozenset({"reference"})},
     "cancelRepair": {400: frozenset({"reference"})},
     "rescheduleRepair": {400: frozenset({"reference"}), 413: ANY_FIELD, 422: ANY_FIELD},
+    "listRepairs": {400: frozenset({"cursor"})},
+    "retryRepair": {400: frozenset({"reference"})},
 }
 
 

@@ -40,6 +40,12 @@ def _finish(reports: list[Report], report_file: Path | None) -> None:
     help="A key NOT issued for --council (403 expected there) [env: REPAIRS_OTHER_API_KEY].",
 )
 @click.option(
+    "--staff-api-key",
+    envvar="REPAIRS_STAFF_API_KEY",
+    help="A staff key issued for --council, for the staff operations; without it they are called "
+    "with --api-key [env: REPAIRS_STAFF_API_KEY].",
+)
+@click.option(
     "--postcode", "postcodes", multiple=True, help="A postcode with properties of --council; repeatable."
 )
 @click.option("--other-postcode", "other_postcodes", multiple=True, help="The same, for --other-council.")
@@ -81,6 +87,7 @@ def contract_test(
     council: str | None,
     other_council: str | None,
     other_api_key: str | None,
+    staff_api_key: str | None,
     postcodes: tuple[str, ...],
     other_postcodes: tuple[str, ...],
     targets: tuple[str, ...],
@@ -116,6 +123,7 @@ def contract_test(
             other_api_key=other_api_key,
             postcodes=postcodes,
             other_postcodes=other_postcodes,
+            staff_api_key=staff_api_key,
         )
         _finish([run_contract(endpoint, options, progress)], report_file)
     if not targets:

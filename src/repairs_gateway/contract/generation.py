@@ -19,6 +19,7 @@ from schemathesis import Case
 from repairs_gateway.contract.checks import operation_id
 from repairs_gateway.contract.discovery import JobLeaf, TargetData
 from repairs_gateway.contract.endpoint import Endpoint
+from repairs_gateway.contract.schema import staff_operations
 
 REPAIR_FORM_PARAMETERS = ("triagePath", "sorCode", "trade", "durationMinutes")
 
@@ -104,10 +105,14 @@ def seed(case: Case[Any], data: TargetData, endpoint: Endpoint, rnd: random.Rand
     """Mix discovered values into ``case`` in place."""
     changed = mutated(case)
     operation = operation_id(case)
-    # Mostly a valid key, so requests get past authentication; now and then none.
+    # Mostly a valid key (the staff key for a staff operation, when there is one), so
+    # requests get past authentication; now and then none.
+    key = endpoint.api_key
+    if endpoint.staff_api_key and operation in staff_operations():
+        key = endpoint.staff_api_key
     repair_auth = _untouched(changed, "header", "Authorization") or rnd.random() < 0.8
     if repair_auth and rnd.random() < 0.95:
-        case.headers["Authorization"] = f"Bearer {endpoint.api_key}"
+        case.headers["Authorization"] = f"Bearer {key}"
     if (
         "councilId" in case.path_parameters
         and _untouched(changed, "path", "councilId")

@@ -235,7 +235,8 @@ def _case_for(
     """A well-formed request to ``operation``, from discovered values where there are some."""
     uprn = data.uprns[0] if data.uprns else "100012345001"
     path_ = data.jobs[0].path if data.jobs else "kitchen/sink/blocked"
-    path = {"reference": reference} if operation in ("getRepair", "cancelRepair", "rescheduleRepair") else {}
+    by_reference = ("getRepair", "cancelRepair", "rescheduleRepair", "retryRepair")
+    path = {"reference": reference} if operation in by_reference else {}
     query = (
         {"postcode": data.postcodes[0] if data.postcodes else "NF1 1AA"}
         if operation == "listAddresses"
@@ -284,6 +285,9 @@ def authentication_and_isolation(session: ContractSession, data: TargetData) -> 
             _expect_status(
                 session, part, foreign, (403,), f"{operation} with a key not issued for {endpoint.council}"
             )
+        if operation in session.staff_operations and endpoint.staff_api_key not in (None, endpoint.api_key):
+            resident = _case_for(session, data, operation, reference, key=endpoint.api_key)
+            _expect_status(session, part, resident, (403,), f"{operation} with a key that is not a staff key")
     if endpoint.other_api_key:
         case = session.case("listCouncils", key=endpoint.other_api_key)
         listed = body_of(session.send(case, part))
@@ -306,7 +310,10 @@ def authentication_and_isolation(session: ContractSession, data: TargetData) -> 
     elif not other or other not in data.councils:
         session.report.skip(part, "a reference under another council: no second council this key may use")
     else:
-        for operation in ("getRepair", "cancelRepair", "rescheduleRepair"):
+        crossing = ["getRepair", "cancelRepair", "rescheduleRepair"]
+        if endpoint.staff_api_key:
+            crossing.append("retryRepair")
+        for operation in crossing:
             crossed = _case_for(session, data, operation, reference, council=other)
             _expect_status(
                 session, part, crossed, (404,), f"{operation} of a {endpoint.council} reference under {other}"

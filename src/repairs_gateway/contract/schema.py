@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import schemathesis
@@ -47,6 +48,24 @@ def operation_ids() -> list[str]:
             if method in {"get", "post", "put", "patch", "delete"} and "operationId" in operation:
                 ids.append(operation["operationId"])
     return ids
+
+
+@cache
+def staff_operations() -> frozenset[str]:
+    """The operations only a staff key may call: their security requirement names the
+    ``staff`` role."""
+    found: set[str] = set()
+    for item in spec_document()["paths"].values():
+        for method, operation in item.items():
+            if method not in {"get", "post", "put", "patch", "delete"} or "operationId" not in operation:
+                continue
+            if any(
+                "staff" in roles
+                for requirement in operation.get("security", [])
+                for roles in requirement.values()
+            ):
+                found.add(operation["operationId"])
+    return frozenset(found)
 
 
 def spec_version() -> str:

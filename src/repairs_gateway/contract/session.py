@@ -15,13 +15,14 @@ from schemathesis.specs.openapi.schemas import OpenApiSchema
 from repairs_gateway.contract.checks import CUSTOM_CHECKS, operation_id
 from repairs_gateway.contract.endpoint import Endpoint
 from repairs_gateway.contract.report import Finding, Report
-from repairs_gateway.contract.schema import load_schema, operation_ids
+from repairs_gateway.contract.schema import load_schema, operation_ids, staff_operations
 
 REQUEST_TIMEOUT_SECONDS = 30.0
 BODY_EXCERPT = 2000
 
 KEY_VARIABLE = "REPAIRS_API_KEY"
 OTHER_KEY_VARIABLE = "REPAIRS_OTHER_API_KEY"
+STAFF_KEY_VARIABLE = "REPAIRS_STAFF_API_KEY"
 
 
 class ContractSession:
@@ -34,6 +35,9 @@ class ContractSession:
         secrets = {endpoint.api_key: KEY_VARIABLE}
         if endpoint.other_api_key:
             secrets[endpoint.other_api_key] = OTHER_KEY_VARIABLE
+        if endpoint.staff_api_key:
+            secrets[endpoint.staff_api_key] = STAFF_KEY_VARIABLE
+        self.staff_operations = staff_operations()
         target = f"{endpoint.base_url} (council {endpoint.council})"
         self.report = Report(target=target, operations=operation_ids(), secrets=secrets)
 
@@ -44,6 +48,13 @@ class ContractSession:
     def auth(self, key: str | None = None) -> dict[str, str]:
         """The Authorization header for ``key`` (default: the endpoint's key)."""
         return {"Authorization": f"Bearer {key or self.endpoint.api_key}"}
+
+    def key_for(self, operation: str) -> str:
+        """The key to call ``operation`` with: the staff key for a staff operation, when
+        one was given; the endpoint's key otherwise."""
+        if operation in self.staff_operations and self.endpoint.staff_api_key:
+            return self.endpoint.staff_api_key
+        return self.endpoint.api_key
 
     def case(
         self,
@@ -56,13 +67,14 @@ class ContractSession:
         key: str | None = None,
         council: str | None = None,
     ) -> Case[Any]:
-        """A request to ``operation`` with these values, authenticated with ``key`` unless
-        ``headers`` sets Authorization; ``councilId`` defaults to the endpoint's council."""
+        """A request to ``operation`` with these values, authenticated with ``key`` (default:
+        ``key_for(operation)``) unless ``headers`` sets Authorization; ``councilId`` defaults to
+        the endpoint's council."""
         api = self.schema.find_operation_by_id(operation)
         path_parameters = dict(path or {})
         if "{councilId}" in api.path:
             path_parameters.setdefault("councilId", council or self.endpoint.council)
-        all_headers = {**self.auth(key), **(headers or {})}
+        all_headers = {**self.auth(key or self.key_for(operation)), **(headers or {})}
         return api.Case(
             path_parameters=path_parameters,
             query=dict(query or {}),

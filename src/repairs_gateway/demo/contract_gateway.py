@@ -33,9 +33,10 @@ STOP_SECONDS = 10.0
 
 async def _prepare(
     database_url: str, addresses: Mapping[str, str], councils: list[str], other: str | None
-) -> tuple[str, str | None]:
-    """Migrate, import the addresses, and issue two keys: one for every council, and one
-    for the other council only (which must get 403 at the council under test)."""
+) -> tuple[str, str | None, str]:
+    """Migrate, import the addresses, and issue three keys: one for every council, one for
+    the other council only (which must get 403 at the council under test), and a staff key
+    for every council (for the staff operations)."""
     from repairs_gateway.demo.data import load_addresses
     from repairs_gateway.persistence.db import make_engine, make_sessionmaker
     from repairs_gateway.persistence.migrate import upgrade_async
@@ -48,7 +49,8 @@ async def _prepare(
         await load_addresses(sessions, addresses)
         key = await create_client(sessions, "contract suite", councils)
         other_key = await create_client(sessions, "contract suite, other council", [other]) if other else None
-        return key, other_key
+        staff_key = await create_client(sessions, "contract suite, staff", councils, scope="staff")
+        return key, other_key, staff_key
     finally:
         await engine.dispose()
 
@@ -78,7 +80,7 @@ def _serve(
             config_file=Path(folder) / "councils.yaml",
             token_secret=secrets.token_urlsafe(48),
         )
-        key, other_key = asyncio.run(
+        key, other_key, staff_key = asyncio.run(
             _prepare(settings.database_url, addresses, sorted(config.councils), other)
         )
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -86,9 +88,9 @@ def _serve(
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind(("127.0.0.1", 0))
         server = uvicorn.Server(uvicorn.Config(create_app(settings, config), log_level="warning"))
-        ready.put(("ok", sock.getsockname()[1], key, other_key))
+        ready.put(("ok", sock.getsockname()[1], key, other_key, staff_key))
     except Exception as exc:  # the parent shows why the gateway could not start
-        ready.put(("error", f"{type(exc).__name__}: {exc}", None, None))
+        ready.put(("error", f"{type(exc).__name__}: {exc}", None, None, None))
         return
     server.run(sockets=[sock])
 
@@ -127,13 +129,13 @@ def serve_gateway(target: ContractTarget) -> Iterator[Endpoint]:
         process.start()
         try:
             try:
-                outcome, port, key, other_key = ready.get(timeout=STARTUP_SECONDS * 2)
+                outcome, port, key, other_key, staff_key = ready.get(timeout=STARTUP_SECONDS * 2)
             except queue.Empty:
                 raise RuntimeError(f"the gateway on {target.name} did not start") from None
             if outcome != "ok":
                 raise RuntimeError(f"the gateway on {target.name} did not start: {port}")
             _wait_until_up(port, process)
-            yield _endpoint(port, key, other_key, environment, primary, secondary)
+            yield _endpoint(port, key, other_key, staff_key, environment, primary, secondary)
         finally:
             process.terminate()
             process.join(STOP_SECONDS)
@@ -143,6 +145,7 @@ def _endpoint(
     port: int,
     key: str,
     other_key: str | None,
+    staff_key: str,
     environment: TargetEnvironment,
     primary: str,
     secondary: str | None,
@@ -155,4 +158,5 @@ def _endpoint(
         other_api_key=other_key,
         postcodes=tuple(environment.postcodes.get(primary, ())),
         other_postcodes=tuple(environment.postcodes.get(secondary, ())) if secondary else (),
+        staff_api_key=staff_key,
     )

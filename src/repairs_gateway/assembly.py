@@ -19,6 +19,7 @@ from repairs_gateway.persistence.queue import Backoff, JobQueue
 from repairs_gateway.persistence.repair_store import RepairStore
 from repairs_gateway.resilience import BackendCaller
 from repairs_gateway.runtime import CouncilRuntime, build_councils, close_councils
+from repairs_gateway.services.messages import MessageService
 from repairs_gateway.services.repairs import RepairService
 from repairs_gateway.settings import Settings
 
@@ -36,6 +37,7 @@ class Parts:
     store: RepairStore
     queue: JobQueue
     repairs: RepairService
+    messages: MessageService
 
 
 @asynccontextmanager
@@ -65,6 +67,7 @@ async def assembled(
             store=store,
             queue=queue,
             repairs=RepairService(store, signer, settings.retry_base_seconds),
+            messages=MessageService(sessions),
         )
     finally:
         await close_councils(councils)

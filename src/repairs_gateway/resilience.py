@@ -23,9 +23,15 @@ from repairs_gateway.ports import (
     Booking,
     BookingRequest,
     BookingState,
+    DeliveryReceipt,
     Job,
     NotFound,
+    Notifier,
+    OutgoingMessage,
+    ReceiptReader,
     Scheduler,
+    SentMessage,
+    SentMessageFinder,
     Slot,
     SlotQuery,
     SlotUnavailable,
@@ -203,3 +209,38 @@ class GuardedWorksOrders:
             self._name, "cancel_order", lambda: inner.cancel_order(works_order_ref), idempotent=True
         )
         return True
+
+
+class GuardedNotifier:
+    """A ``Notifier`` whose calls go through the ``BackendCaller``. Sending is never retried
+    here: the work queue retries it, after asking the sender what it holds."""
+
+    def __init__(self, inner: Notifier, name: str, caller: BackendCaller) -> None:
+        self._inner, self._name, self._caller = inner, name, caller
+
+    async def send(self, message: OutgoingMessage) -> SentMessage:
+        """See ``Notifier.send``."""
+        return await self._caller.call(
+            self._name, "send", lambda: self._inner.send(message), idempotent=False
+        )
+
+    async def find_sent(self, reference: str) -> SentMessage | None:
+        """The message sent with ``reference``; None when the sender cannot be asked."""
+        inner = self._inner
+        if not isinstance(inner, SentMessageFinder):
+            return None
+        return await self._caller.call(
+            self._name, "find_sent", lambda: inner.find_sent(reference), idempotent=True
+        )
+
+    @property
+    def can_find(self) -> bool:
+        """Whether the sender can be asked what it was sent."""
+        return isinstance(self._inner, SentMessageFinder)
+
+    def read_receipt(self, authorization: str | None, body: bytes) -> DeliveryReceipt | None:
+        """See ``ReceiptReader.read_receipt``; None when the sender sends no receipts."""
+        inner = self._inner
+        if not isinstance(inner, ReceiptReader):
+            return None
+        return inner.read_receipt(authorization, body)

@@ -21,6 +21,7 @@ from repairs_gateway.registry import build_adapter
 from repairs_gateway.resilience import (
     BackendCaller,
     GuardedAddresses,
+    GuardedNotifier,
     GuardedScheduler,
     GuardedWorksOrders,
 )
@@ -36,6 +37,7 @@ class CouncilRuntime:
     schedulers: dict[str, Scheduler]
     routes: dict[str, str]
     works_orders: GuardedWorksOrders | None = None
+    notifier: GuardedNotifier | None = None
     raw_adapters: list[Any] = field(default_factory=list)
 
     @property
@@ -77,6 +79,11 @@ def build_council(
         sink = _build(config.works_orders, context)
         raw.append(sink)
         works = GuardedWorksOrders(sink, config.works_orders.plugin.name, caller)
+    notifier = None
+    if config.notifications is not None:
+        sender = _build(config.notifications, context)
+        raw.append(sender)
+        notifier = GuardedNotifier(sender, config.notifications.plugin.name, caller)
     return CouncilRuntime(
         spec=spec,
         catalogue=Catalogue(spec),
@@ -84,6 +91,7 @@ def build_council(
         schedulers=schedulers,
         routes=routes,
         works_orders=works,
+        notifier=notifier,
         raw_adapters=raw,
     )
 

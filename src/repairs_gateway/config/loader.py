@@ -45,6 +45,7 @@ class CouncilConfig:
     addresses: BoundAdapter
     schedulers: tuple[tuple[SchedulerRoute, BoundAdapter], ...]
     works_orders: BoundAdapter | None = None
+    notifications: BoundAdapter | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,10 +150,14 @@ def _council(
     works = None
     if spec.works_orders is not None:
         works = _bind(spec.works_orders, "works_orders", plugins, environ, "works_orders", found)
+    notifications = None
+    if spec.notifications.adapter != "builtin-log" or "builtin-log" in plugins:
+        # The log sender is the default; a plugin set without it (a test's) sends nothing.
+        notifications = _bind(spec.notifications, "notifications", plugins, environ, "notifications", found)
     problems.extend(f"{prefix}: {line}" for line in found)
     if found or addresses is None:
         return None
-    return CouncilConfig(spec, addresses, tuple(schedulers), works)
+    return CouncilConfig(spec, addresses, tuple(schedulers), works, notifications)
 
 
 def parse_config(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -120,6 +120,58 @@ class WindowLabel(_Strict):
         return self
 
 
+class ReminderSpec(_Strict):
+    """When the reminder of an appointment goes."""
+
+    days_before: int = Field(default=1, ge=0, le=14)
+    at: time = time(18, 0)
+
+
+class QuietHoursSpec(_Strict):
+    """Hours (local time, possibly over midnight) in which no text is sent: texts wait."""
+
+    start: time
+    end: time
+
+
+MessageKindName = Literal[
+    "booking_confirmed",
+    "appointment_moved",
+    "repair_cancelled",
+    "reminder",
+    "status_changed",
+    "staff_new_repair",
+    "staff_needs_attention",
+]
+MESSAGE_KINDS: tuple[MessageKindName, ...] = get_args(MessageKindName)
+
+
+class NotificationsSpec(AdapterRef):
+    """How a council's messages are sent: the sender (``builtin-log`` records what would be
+    sent, and needs no account), its template id per kind and channel, which kinds are on
+    (a council whose scheduler texts residents itself turns confirmations off), the reminder,
+    quiet hours for texts and the staff's address."""
+
+    adapter: str = Field(default="builtin-log", min_length=1)
+    templates: dict[MessageKindName, dict[Literal["sms", "email"], str]] = Field(default_factory=dict)
+    send: list[MessageKindName] = Field(default_factory=lambda: list(MESSAGE_KINDS))
+    reminder: ReminderSpec = Field(default_factory=ReminderSpec)
+    quiet_hours: QuietHoursSpec | None = None
+    staff_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)] | None = None
+
+    @model_validator(mode="after")
+    def _templates_for_what_is_sent(self) -> NotificationsSpec:
+        if self.adapter == "builtin-log":
+            return self
+        missing = []
+        for kind in self.send:
+            channels = ("email",) if kind.startswith("staff_") else ("sms", "email")
+            missing += [f"{kind}.{c}" for c in channels if c not in self.templates.get(kind, {})]
+        if missing:
+            raise ValueError(f"templates: no template id for {', '.join(missing)} (turned on in send)")
+        return self
+
+
 class CouncilSpec(_Strict):
     """One council: its backends, its triage tree and how it presents windows."""
 
@@ -135,6 +187,7 @@ class CouncilSpec(_Strict):
     windows: list[WindowLabel] = Field(default_factory=list)
     triage: TriageNodeSpec
     sor_codes: dict[Annotated[str, Field(pattern=SOR_CODE)], JobSpec] = Field(default_factory=dict)
+    notifications: NotificationsSpec = Field(default_factory=NotificationsSpec)
 
     @field_validator("timezone")
     @classmethod

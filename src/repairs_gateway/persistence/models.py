@@ -128,6 +128,12 @@ class Repair(Base):
     intent: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     # Why the last backend call failed, or why a person is needed; for staff, never residents.
     backend_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The property as it was when reported, for staff messages (never re-fetched).
+    address_lines: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    # When the worker next asks the scheduler for this booking's status (None: never).
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    # A message to the resident failed for good: staff must reach them another way.
+    contact_failed: Mapped[bool] = mapped_column(Boolean, default=False)
     idempotency_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -186,3 +192,53 @@ class Job(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class RepairEvent(Base):
+    """Something that happened to a repair, dated: its history (domain.history says which
+    a resident sees and in what words)."""
+
+    __tablename__ = "repair_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repair_id: Mapped[int] = mapped_column(ForeignKey("repairs.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))
+    # What the event is about, e.g. the appointment's window; never backend error text.
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Message(Base):
+    """A message to a resident or to staff: recorded before it is sent, so a crash between
+    sending and recording is settled by asking the sender, never by sending again."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Unique per repair, kind and appointment (or event): one message, however often tried.
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    repair_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    council_id: Mapped[str] = mapped_column(String(63))
+    kind: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(8))
+    recipient: Mapped[str] = mapped_column(String(254))
+    # sending (handed to the sender, outcome not yet recorded), sent, delivered, failed
+    state: Mapped[str] = mapped_column(String(12), default="sending")
+    sender_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class RepairContact(Base):
+    """Another resident who reported the same communal repair: told of it from then on."""
+
+    __tablename__ = "repair_contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repair_id: Mapped[int] = mapped_column(ForeignKey("repairs.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(21), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    preferred_channel: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

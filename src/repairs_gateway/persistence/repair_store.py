@@ -23,9 +23,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from repairs_gateway.domain.errors import ChangeInProgress, IdempotencyKeyReused, RepairNotFound
+from repairs_gateway.domain.history import EventKind, events_for
+from repairs_gateway.domain.polling import next_poll_at
 from repairs_gateway.domain.references import new_reference
 from repairs_gateway.domain.repair import Intent, RepairStatus, check_move
-from repairs_gateway.persistence.models import Repair, utcnow
+from repairs_gateway.persistence.models import Repair, RepairEvent, utcnow
 from repairs_gateway.persistence.queue import NewJob, add_jobs
 
 IN_PROGRESS_DETAIL = "another change to this repair is in progress; try again shortly"
@@ -174,9 +176,9 @@ class RepairStore:
             try:
                 async with self._sessions.begin() as session:
                     session.add(row)
-                    if jobs:
-                        await session.flush()
-                        await add_jobs(session, [_for_repair(job, row.id) for job in jobs])
+                    await session.flush()
+                    await add_jobs(session, [_for_repair(job, row.id) for job in jobs])
+                    await record_events(session, row, [(EventKind.REPORTED, {})])
                 return row
             except IntegrityError as exc:
                 # The driver's message names the violated constraint (the statement's own
@@ -196,13 +198,15 @@ class RepairStore:
     async def refresh(self, row: Repair, **changes: Any) -> Repair:
         """Apply what a backend reports, unless the repair is held or changed since read."""
         async with self._sessions.begin() as session:
-            await session.execute(
+            result = await session.execute(
                 update(Repair)
                 .where(Repair.id == row.id)
                 .where(Repair.attempt.is_(None))
                 .where(Repair.updated_at == row.updated_at)
                 .values(**changes, updated_at=utcnow())
             )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                return await _after_change(session, row)
             fresh = await session.get(Repair, row.id, populate_existing=True)
         assert fresh is not None
         return fresh
@@ -312,9 +316,49 @@ class RepairStore:
                 raise ChangeInProgress("this change was taken over; ask for the repair again", 2)
             if jobs:
                 await add_jobs(session, [_for_repair(job, held.row.id) for job in jobs])
-            fresh = await session.get(Repair, held.row.id, populate_existing=True)
-        assert fresh is not None
+            fresh = await _after_change(session, held.row)
         return fresh
+
+
+NOTIFY_JOB = "notify"
+
+
+async def _after_change(session: AsyncSession, before: Repair) -> Repair:
+    """The repair as now stored, with the events its change made recorded (each with a job
+    that sends what the council sends for it) and its next status poll set."""
+    old = (before.status, (before.window_start, before.window_end))
+    fresh = await session.get(Repair, before.id, populate_existing=True)
+    assert fresh is not None
+    new_window = (fresh.window_start, fresh.window_end)
+    events = events_for(old[0], fresh.status, old[1], new_window, fresh.window_label)
+    if events:
+        await record_events(session, fresh, events)
+    if events or (fresh.status, new_window) != old:
+        fresh.next_poll_at = next_poll_at(utcnow(), fresh.status, fresh.window_start)
+        await session.flush()
+    return fresh
+
+
+async def record_events(
+    session: AsyncSession, row: Repair, events: Sequence[tuple[EventKind, dict[str, Any]]]
+) -> None:
+    """Store ``events`` of the repair, each with its ``notify`` job (the outbox)."""
+    for kind, detail in events:
+        event = RepairEvent(repair_id=row.id, kind=kind.value, detail=detail, at=utcnow())
+        session.add(event)
+        await session.flush()
+        await add_jobs(
+            session,
+            [
+                NewJob(
+                    NOTIFY_JOB,
+                    f"notify:{row.id}:{event.id}",
+                    council_id=row.council_id,
+                    repair_id=row.id,
+                    payload={"event": event.id},
+                )
+            ],
+        )
 
 
 def _for_repair(job: NewJob, repair_id: int) -> NewJob:

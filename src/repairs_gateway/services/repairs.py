@@ -179,6 +179,7 @@ class RepairService:
             "backend_note": None,
             "idempotency_key": idempotency_key,
             "request_hash": digest,
+            "address_lines": list(address.lines) if address else None,
             **(_asked(claim) if claim else {}),
         }
         attempt: str | None = None

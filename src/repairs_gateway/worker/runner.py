@@ -19,15 +19,22 @@ from typing import Any
 
 from repairs_gateway.assembly import Parts
 from repairs_gateway.persistence.queue import DEAD, ClaimedJob
+from repairs_gateway.persistence.repair_store import NOTIFY_JOB
 from repairs_gateway.runtime import CouncilRuntime
 from repairs_gateway.services.changes import BOOK_JOB, WITHDRAW_JOB, settle_job, withdraw_order
+from repairs_gateway.services.messages import REMIND_JOB, SendLater
 
 log = logging.getLogger("repairs_gateway.worker")
 SETTLE_JOB = "settle"
 
 
 class Retry(Exception):
-    """The job could not be done now (a backend down, the repair held): try again later."""
+    """The job could not be done now (a backend down, the repair held): try again later,
+    after ``delay`` seconds when given, else after the queue's backoff."""
+
+    def __init__(self, reason: str, delay: float | None = None) -> None:
+        super().__init__(reason)
+        self.delay = delay
 
 
 class GiveUp(Exception):
@@ -53,6 +60,8 @@ class Worker:
             SETTLE_JOB: self._settle,
             BOOK_JOB: self._settle,
             WITHDRAW_JOB: self._withdraw,
+            NOTIFY_JOB: self._notify,
+            REMIND_JOB: self._remind,
         }
         self._running: set[asyncio.Task[None]] = set()
         self.ran = 0
@@ -136,7 +145,7 @@ class Worker:
                 raise GiveUp(f"no handler for jobs of kind {job.kind!r}")
             await handler(job)
         except Retry as exc:
-            state = await queue.retry(job, str(exc))
+            state = await queue.retry(job, str(exc), exc.delay)
             if state == DEAD:
                 log.error("job %s (%s) is dead after %d attempts: %s", job.id, job.key, job.attempts, exc)
         except GiveUp as exc:
@@ -167,6 +176,20 @@ class Worker:
         retry = await self._parts.repairs.settle(council, job.repair_id)
         if retry is not None:
             raise Retry(retry)
+
+    async def _notify(self, job: ClaimedJob) -> None:
+        try:
+            await self._parts.messages.on_event(self._council(job), int(job.payload["event"]))
+        except SendLater as exc:
+            raise Retry(str(exc), exc.seconds) from exc
+
+    async def _remind(self, job: ClaimedJob) -> None:
+        if job.repair_id is None:
+            raise GiveUp("a reminder names no repair")
+        try:
+            await self._parts.messages.remind(self._council(job), job.repair_id, str(job.payload["start"]))
+        except SendLater as exc:
+            raise Retry(str(exc), exc.seconds) from exc
 
     async def _withdraw(self, job: ClaimedJob) -> None:
         council = self._council(job)

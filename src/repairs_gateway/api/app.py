@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from repairs_gateway import __version__
 from repairs_gateway.api import errors
 from repairs_gateway.api.limits import BodyLimits
-from repairs_gateway.api.routes import addresses, appointments, councils, ops, repairs, staff
+from repairs_gateway.api.routes import addresses, appointments, callbacks, councils, ops, repairs, staff
 from repairs_gateway.api.state import GatewayState
 from repairs_gateway.assembly import assembled
 from repairs_gateway.config.loader import GatewayConfig, load_config
@@ -90,7 +90,7 @@ def create_app(
         openapi_url=None,  # the published spec is the hand-written file at /v1/openapi.yaml
     )
     errors.install(app)
-    for module in (councils, addresses, appointments, repairs, staff, ops):
+    for module in (councils, addresses, appointments, repairs, staff, callbacks, ops):
         app.include_router(module.router)
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=metrics)

@@ -8,6 +8,8 @@ runs in a worker thread through ``asyncio.to_thread``, under the settings' time 
 from __future__ import annotations
 
 import asyncio
+import hmac
+import json
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, cast
@@ -18,11 +20,18 @@ from repairs_gateway.ports import (
     AdapterContext,
     BackendRejected,
     BackendUnavailable,
+    DeliveryReceipt,
     OutgoingMessage,
+    ReceiptRefused,
     SentMessage,
 )
 
 from .settings import NotifySettings
+
+RECEIPT_STATUSES = frozenset(
+    {"delivered", "permanent-failure", "temporary-failure", "technical-failure"}
+)
+"""The final statuses a receipt reports (Notify sends a receipt when a message reaches one)."""
 
 
 class NotifyClient(Protocol):
@@ -117,6 +126,29 @@ class NotifySender:
             if isinstance(item, dict) and item.get("reference") == reference and item.get("id"):
                 return SentMessage(id=str(item["id"]))
         return None
+
+    def read_receipt(self, authorization: str | None, body: bytes) -> DeliveryReceipt | None:
+        """A delivery receipt Notify posted (``ReceiptReader``): its bearer token is compared
+        in constant time with ``receipt_token``; a body that is not a receipt is None."""
+        expected = self.settings.receipt_token
+        scheme, _, token = (authorization or "").partition(" ")
+        given = token.strip().encode() if scheme.lower() == "bearer" else b""
+        wanted = expected.get_secret_value().encode() if expected is not None else b""
+        # compare_digest runs in time independent of where the tokens differ.
+        if not wanted or not hmac.compare_digest(given, wanted):
+            raise ReceiptRefused("the delivery receipt's bearer token is not this council's")
+        try:
+            receipt = json.loads(body)
+        except ValueError:
+            return None
+        if not isinstance(receipt, dict) or not isinstance(receipt.get("id"), str):
+            return None
+        status, reference = receipt.get("status"), receipt.get("reference")
+        if status not in RECEIPT_STATUSES:
+            return None
+        return DeliveryReceipt(
+            receipt["id"], reference if isinstance(reference, str) else None, status
+        )
 
     async def aclose(self) -> None:
         """Close every client's HTTP session."""

@@ -30,6 +30,12 @@ class NotifySettings(BaseModel):
     timeout_seconds: float = Field(
         default=10.0, gt=0, le=120, description="Time limit for one call to Notify."
     )
+    receipt_token: SecretStr | None = Field(
+        default=None,
+        description="The bearer token Notify sends with delivery receipts (set beside the"
+        " callback URL in Notify's settings; given as {from_env: VARIABLE}). Without it,"
+        " receipts are refused.",
+    )
 
     @field_validator("api_key")
     @classmethod

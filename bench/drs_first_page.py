@@ -3,7 +3,7 @@
 Runs the DRS simulator at 300 ms per call (a real installation takes about 1.7 s) behind
 real HTTP on 127.0.0.1, then compares:
 
-* the adaptor: the days are asked for in 7-day checkAvailability windows, all at once;
+* the adapter: the days are asked for in 7-day checkAvailability windows, all at once;
 * a baseline as earlier integrations did it: one day per checkAvailability call, one
   call after another, until five days with a free slot are found;
 
@@ -95,7 +95,7 @@ async def _serve(sim: DrsSimulator, in_process: bool) -> AsyncIterator[httpx.Asy
         await task
 
 
-def _adaptor(sim: DrsSimulator, http: httpx.AsyncClient) -> DrsScheduler:
+def _adapter(sim: DrsSimulator, http: httpx.AsyncClient) -> DrsScheduler:
     settings = DrsSettings(
         endpoint=sim.endpoint(str(http.base_url)),
         login=sim.config.login,
@@ -111,31 +111,31 @@ async def _run(latency_ms: float, in_process: bool) -> list[tuple[str, int, int,
     rows = []
     config = SimulatorConfig(latency_ms=latency_ms, holidays=CLOSED)
 
-    # The adaptor: a fortnight in two 7-day windows, fetched together.
+    # The adapter: a fortnight in two 7-day windows, fetched together.
     sim = DrsSimulator(config, clock=_clock)
     async with _serve(sim, in_process) as http:
-        adaptor = _adaptor(sim, http)
+        adapter = _adapter(sim, http)
         began = time.perf_counter()
-        page = _first_page(await adaptor.slots(_query(WEDNESDAY, WEDNESDAY + timedelta(HORIZON_DAYS - 1))))
+        page = _first_page(await adapter.slots(_query(WEDNESDAY, WEDNESDAY + timedelta(HORIZON_DAYS - 1))))
         elapsed = time.perf_counter() - began
-        await adaptor.aclose()
+        await adapter.aclose()
     assert len(page) == PAGE_DAYS, page
     calls = sim.state.calls["checkAvailability"]
     # openSession, then both windows at once: two round trips one after the other.
-    rows.append(("adaptor: 7-day windows in parallel", calls, 2, elapsed))
+    rows.append(("adapter: 7-day windows in parallel", calls, 2, elapsed))
 
     # The baseline: one day at a time, one call after another, until the page is full.
     sim = DrsSimulator(config, clock=_clock)
     async with _serve(sim, in_process) as http:
-        adaptor = _adaptor(sim, http)
+        adapter = _adapter(sim, http)
         began = time.perf_counter()
         found: list[Slot] = []
         day = WEDNESDAY
         while len(_first_page(found)) < PAGE_DAYS:
-            found += await adaptor.slots(_query(day, day))
+            found += await adapter.slots(_query(day, day))
             day += timedelta(days=1)
         elapsed = time.perf_counter() - began
-        await adaptor.aclose()
+        await adapter.aclose()
     calls = sim.state.calls["checkAvailability"]
     assert _first_page(found) == page
     rows.append(("baseline: 1-day windows in sequence", calls, calls + 1, elapsed))
@@ -143,12 +143,12 @@ async def _run(latency_ms: float, in_process: bool) -> list[tuple[str, int, int,
     # Sessions: a hundred residents asking at the same moment.
     sim = DrsSimulator(config, clock=_clock)
     async with _serve(sim, in_process) as http:
-        adaptor = _adaptor(sim, http)
+        adapter = _adapter(sim, http)
         began = time.perf_counter()
         query = _query(WEDNESDAY, WEDNESDAY + timedelta(6))
-        await asyncio.gather(*(adaptor.slots(query) for _ in range(CONCURRENT)))
+        await asyncio.gather(*(adapter.slots(query) for _ in range(CONCURRENT)))
         elapsed = time.perf_counter() - began
-        await adaptor.aclose()
+        await adapter.aclose()
     rows.append(
         (
             f"{CONCURRENT} concurrent requests",
@@ -167,17 +167,17 @@ def main() -> None:
     parser.add_argument("--in-process", action="store_true", help="no HTTP server, ASGI in-process")
     args = parser.parse_args()
     rows = asyncio.run(_run(args.latency_ms, args.in_process))
-    adaptor, baseline, concurrent = rows
+    adapter, baseline, concurrent = rows
     transport = "in-process ASGI" if args.in_process else "HTTP on 127.0.0.1"
     print(f"Kirona DRS simulator, {args.latency_ms:g} ms per call, {transport}")
     print(f"First page of {PAGE_DAYS} bookable days from Wed {WEDNESDAY} (Thu and Mon closed)")
     print()
     print(f"| {'how':<38} | {'checkAvailability calls':>23} | {'round trips':>11} | {'time':>7} |")
     print(f"|{'-' * 40}|{'-' * 25}|{'-' * 13}|{'-' * 9}|")
-    for name, calls, trips, seconds in (adaptor, baseline):
+    for name, calls, trips, seconds in (adapter, baseline):
         print(f"| {name:<38} | {calls:>23} | {trips:>11} | {seconds:>6.2f}s |")
     print()
-    print(f"Speed-up of the adaptor over the baseline: {baseline[3] / adaptor[3]:.1f}x")
+    print(f"Speed-up of the adapter over the baseline: {baseline[3] / adapter[3]:.1f}x")
     name, calls, sessions, seconds = concurrent
     print(
         f"{name}: {sessions} DRS session(s) opened, {calls} checkAvailability calls, {seconds:.2f}s for all"

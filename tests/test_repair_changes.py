@@ -141,7 +141,7 @@ FAILING = AdapterPlugin(
 )
 
 
-async def test_an_adaptors_own_error_is_a_503_and_leaves_the_repair_free_to_change(make_gateway: Any) -> None:
+async def test_an_adapters_own_error_is_a_503_and_leaves_the_repair_free_to_change(make_gateway: Any) -> None:
     document = demo_document()
     document["councils"][0]["schedulers"][0]["adapter"] = "failing-calendar"
     gateway: Gateway = await make_gateway(document=document, plugins={"failing-calendar": FAILING})

@@ -23,6 +23,7 @@ from .auth import ApiKey, AuthError, authenticate
 from .callbacks import CallbackPoster
 from .config import KEY_TYPES, SimulatorConfig, Template, TemplateType, config_from_env
 from .control import control_routes
+from .holds import Holds
 from .state import Clock, Message, NotifyError, NotifyState, notify_time, placeholders
 from .state import template_ref as _template_ref
 
@@ -43,6 +44,7 @@ class NotifySimulator:
         self.state = NotifyState(self.config, clock) if clock else NotifyState(self.config)
         self.poster = CallbackPoster(self.config.callback_timeout_seconds)
         self.fail_next: deque[int] = deque()
+        self.holds = Holds()
         self._random = random.Random(self.config.seed)
         self._tasks: set[asyncio.Task[None]] = set()
         v2 = self._v2
@@ -143,6 +145,7 @@ class NotifySimulator:
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
         yield
+        await self.holds.release(drop=True)
         self.cancel_progress()
         await self.poster.aclose()
 
@@ -204,6 +207,8 @@ class NotifySimulator:
         raise NotifyError(400, "BadRequestError", "Service is not allowed to send letters")
 
     async def _send(self, request: Request, key: ApiKey, kind: TemplateType) -> Response:
+        if not await self.holds.pass_through("before", kind):
+            return _CutShort()  # released with drop: nothing kept, and no answer
         try:
             body = json.loads(await request.body())
         except ValueError:
@@ -211,6 +216,8 @@ class NotifySimulator:
         message, kept = self.state.send(key, kind, body)
         if kept:
             self.start_progress(message)
+        if not await self.holds.pass_through("after", kind, message.id, message.reference):
+            return _CutShort()  # kept (and on its way), but its answer is lost
         base = _base(request)
         content: dict[str, Any] = {"body": message.body}
         if kind == "sms":
@@ -310,6 +317,15 @@ class NotifySimulator:
             "postage": None,
             "personalisation": {name: {"required": True} for name in names},
         }
+
+
+class _CutShort(Response):
+    """Declares a body it never sends: the connection closes mid-answer, so the client
+    gets no readable answer (a lost answer, for the hold control's ``drop``)."""
+
+    def __init__(self) -> None:
+        super().__init__(content=b'{"id": "', media_type="application/json")
+        self.headers["content-length"] = "512"
 
 
 def _base(request: Request) -> str:

@@ -12,8 +12,13 @@
   posted to the inbound callback and listed by ``GET /v2/received-text-messages``;
 - ``POST /_simulator/fail-next`` ``{"status": 500|503|429, "count": 1}``: fail the next
   API calls so;
+- ``POST /_simulator/hold`` ``{"phase": "after"|"before", "count": 1}``: hold the next
+  sends' answers after the message is kept (or the sends before it is), until released
+  (see ``holds``); ``GET /_simulator/held``: the sends held now and the holds armed;
+  ``POST /_simulator/release`` ``{"drop": false}``: let every held send go on (or drop
+  it: no answer) and disarm the rest;
 - ``POST /_simulator/reset``: forget every message, reply, rate count, callback attempt
-  and pending failure (the keys, templates and callback settings stay).
+  and pending failure, and drop held sends (the keys, templates and callback settings stay).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .config import KEY_TYPES, STATUSES
+from .holds import PHASES
 from .recipients import RecipientError
 from .state import Message, notify_time
 
@@ -164,7 +170,27 @@ def control_routes(sim: NotifySimulator) -> list[Route]:
         sim.fail_next.extend([status] * count)
         return JSONResponse({"pending": list(sim.fail_next)})
 
+    async def hold(request: Request) -> Response:
+        body = await _body(request)
+        phase, count = body.get("phase", "after"), body.get("count", 1)
+        if phase not in PHASES:
+            raise _ControlError(f"phase must be one of {', '.join(PHASES)}")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise _ControlError("count must be a whole number of at least 1")
+        sim.holds.arm(phase, count)
+        return JSONResponse(sim.holds.as_json())
+
+    async def held(request: Request) -> Response:
+        return JSONResponse(sim.holds.as_json())
+
+    async def release(request: Request) -> Response:
+        drop = (await _body(request)).get("drop", False)
+        if not isinstance(drop, bool):
+            raise _ControlError("drop must be true or false")
+        return JSONResponse(await sim.holds.release(drop=drop))
+
     async def reset(request: Request) -> Response:
+        await sim.holds.release(drop=True)
         sim.cancel_progress()
         state.reset()
         sim.poster.attempts.clear()
@@ -189,6 +215,9 @@ def control_routes(sim: NotifySimulator) -> list[Route]:
         Route(f"{PREFIX}/callbacks", guarded(callbacks), methods=["GET", "POST"]),
         Route(f"{PREFIX}/inbound", guarded(inbound), methods=["POST"]),
         Route(f"{PREFIX}/fail-next", guarded(fail_next), methods=["POST"]),
+        Route(f"{PREFIX}/hold", guarded(hold), methods=["POST"]),
+        Route(f"{PREFIX}/held", guarded(held), methods=["GET"]),
+        Route(f"{PREFIX}/release", guarded(release), methods=["POST"]),
         Route(f"{PREFIX}/reset", guarded(reset), methods=["POST"]),
     ]
 

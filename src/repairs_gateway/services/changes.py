@@ -43,6 +43,7 @@ from repairs_gateway.ports import (
     WorksOrderRequest,
 )
 from repairs_gateway.runtime import CouncilRuntime
+from repairs_gateway.services.addresses import eligible_address
 
 log = logging.getLogger("repairs_gateway.repairs")
 S = RepairStatus
@@ -156,8 +157,6 @@ class ChangeRunner:
     ) -> Outcome:
         row = held.row
         if address is None:
-            from repairs_gateway.services.addresses import eligible_address
-
             try:
                 address = await eligible_address(council, row.uprn)
             except BackendDown:

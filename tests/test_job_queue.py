@@ -84,6 +84,15 @@ def test_backoff_doubles_up_to_its_cap_with_jitter() -> None:
 
 
 @on_both_databases
+async def test_a_claim_takes_no_more_jobs_than_asked(queue: JobQueue) -> None:
+    await queue.enqueue(*(NewJob("settle", f"settle:{n}:x") for n in range(5)))
+    assert len(await queue.claim(1, LEASE)) == 1
+    assert len(await queue.claim(3, LEASE)) == 3
+    assert len(await queue.claim(3, LEASE)) == 1
+    assert await queue.claim(3, LEASE) == []
+
+
+@on_both_databases
 async def test_a_backend_that_answers_again_brings_its_waiting_jobs_forward(queue: JobQueue) -> None:
     await queue.enqueue(
         NewJob("book", "book:1", backend="northfield/calendar", delay_seconds=3600),

@@ -1,8 +1,8 @@
 """The durable work queue, a table in the gateway's own database (no new server).
 
-A job is claimed with one conditional ``UPDATE ... RETURNING`` whose candidates are picked
-with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers sharing a database never claim the
-same job; on SQLite the single statement takes the write lock, which serialises workers.
+A job is claimed by a conditional ``UPDATE ... RETURNING``: on PostgreSQL its candidates are
+first locked with ``SELECT ... FOR UPDATE SKIP LOCKED``, so workers sharing a database never
+claim the same job; on SQLite one statement takes the write lock, which serialises workers.
 A claimed job holds a lease: a worker that dies leaves it to be claimed again once the lease
 has expired. Failures are retried with exponential backoff and jitter; a job that runs out
 of attempts is ``dead``, shown to staff, and can be queued again by a person.
@@ -125,10 +125,17 @@ class JobQueue:
         async with self._sessions.begin() as session:
             candidates = select(Job.id).where(_claimable(now)).order_by(Job.run_after, Job.id).limit(limit)
             if session.get_bind().dialect.name == "postgresql":
-                candidates = candidates.with_for_update(skip_locked=True)
+                # Lock the chosen rows first: as a subquery of the UPDATE, PostgreSQL may run
+                # the LIMIT more than once and claim more than ``limit`` jobs.
+                ids = list(await session.scalars(candidates.with_for_update(skip_locked=True)))
+                if not ids:
+                    return []
+                chosen: Any = Job.id.in_(ids)
+            else:
+                chosen = Job.id.in_(candidates.scalar_subquery())
             rows = await session.execute(
                 update(Job)
-                .where(Job.id.in_(candidates.scalar_subquery()))
+                .where(chosen)
                 .where(_claimable(now))
                 .values(
                     state=RUNNING,

@@ -324,3 +324,39 @@ async def test_metrics_show_repairs_by_status_the_queue_and_dead_jobs(gateway: G
     assert _sample(text, "repairs_gateway_jobs_dead") == 0
     assert _sample(text, "repairs_gateway_jobs", kind="book", state="queued") == 2
     assert 'repairs_gateway_jobs{kind="book",state="dead"}' not in text
+
+
+@on_both_databases
+async def test_staff_list_the_repairs_whose_resident_could_not_be_reached(gateway: Gateway) -> None:
+    """``contactFailed`` shows the flag a refused or undeliverable message sets (see
+    test_messages.py for the messages that set it); ``?contactFailed=`` filters by it, and
+    its cursor is bound to the filter."""
+    staff = await gateway.new_staff_key()
+    references = []
+    for uprn in ("100012345001", "100012345002", "100012345003", "100012346014"):
+        response = await gateway.client.post(
+            f"{NORTHFIELD}/repairs", json=repair_body(uprn=uprn), headers=gateway.auth()
+        )
+        assert response.status_code == 201, response.text
+        references.append(response.json()["reference"])
+    async with gateway.sessions.begin() as session:
+        await session.execute(
+            update(Repair).where(Repair.reference.in_(references[1:])).values(contact_failed=True)
+        )
+    everything = (await listing(gateway, staff)).json()["repairs"]
+    assert [(r["reference"], r["contactFailed"]) for r in everything] == [
+        (references[0], False),
+        *((reference, True) for reference in references[1:]),
+    ]
+    first = (await listing(gateway, staff, contactFailed="true", limit=2)).json()
+    assert [r["reference"] for r in first["repairs"]] == references[1:3]
+    rest = await listing(gateway, staff, contactFailed="true", limit=2, cursor=first["nextCursor"])
+    assert [r["reference"] for r in rest.json()["repairs"]] == references[3:]
+    assert rest.json()["nextCursor"] is None
+    others = (await listing(gateway, staff, contactFailed="false")).json()["repairs"]
+    assert [r["reference"] for r in others] == references[:1]
+    # A cursor of the filtered listing is not one of the unfiltered listing.
+    unfiltered = await listing(gateway, staff, limit=2, cursor=first["nextCursor"])
+    assert unfiltered.status_code == 400 and field_names(unfiltered) == {"cursor"}
+    bad = await listing(gateway, staff, contactFailed="perhaps")
+    assert bad.status_code == 400 and field_names(bad) == {"contactFailed"}

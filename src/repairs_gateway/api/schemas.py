@@ -230,6 +230,7 @@ class StaffRepairOut(Wire):
     appointment: AppointmentOut | None
     requested_window: AppointmentOut | None
     last_error: str | None
+    contact_failed: bool
     queue: QueueStateOut | None
     age_minutes: int
     created_at: datetime

@@ -5,9 +5,11 @@ and the backlog figures the metrics publish. The API (``listRepairs``, ``retryRe
 come here, so they show the same things.
 
 The rules this module keeps:
-* Listing is oldest first, by the repair's id, a page at a time; the cursor is signed and
-  bound to the listing's council and filters, and it freezes the ``olderThanMinutes`` cut-off,
-  so later pages neither repeat nor skip a repair however long the reader takes.
+* Listing is oldest first, by the repair's id, a page at a time (``contact_failed`` keeps
+  the repairs whose resident a message could not reach: staff contact them another way);
+  the cursor is signed and bound to the listing's council and filters, and it freezes the
+  ``olderThanMinutes`` cut-off, so later pages neither repeat nor skip a repair however long
+  the reader takes.
 * Retrying queues a repair's dead jobs again and makes its jobs that wait for a later try
   due now; a repair still waiting for the window its resident asked for (``received``, or
   ``needs_attention``) that no job is booking gets a booking job: into that window only; the
@@ -121,9 +123,16 @@ def pressing(job: Job) -> tuple[int, int]:
     return rank, -job.id
 
 
-def _digest(council_id: str, statuses: Sequence[RepairStatus], older_than_minutes: int | None) -> str:
+def _digest(
+    council_id: str,
+    statuses: Sequence[RepairStatus],
+    older_than_minutes: int | None,
+    contact_failed: bool | None = None,
+) -> str:
     """What a cursor is bound to: the next page of the same listing, nothing else."""
     raw = f"{council_id}|{','.join(sorted(s.value for s in statuses))}|{older_than_minutes}"
+    if contact_failed is not None:
+        raw += f"|contact_failed={contact_failed}"
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
@@ -158,34 +167,63 @@ class StaffService:
         older_than_minutes: int | None = None,
         cursor: str | None = None,
         limit: int = DEFAULT_LIMIT,
+        contact_failed: bool | None = None,
     ) -> RepairPage:
         """A page of the council's repairs in ``statuses`` (every status when none), recorded
-        more than ``older_than_minutes`` ago, oldest first."""
+        more than ``older_than_minutes`` ago, oldest first; with ``contact_failed``, only
+        those whose resident a message failed to reach (True) or the others (False)."""
         if not 1 <= limit <= MAX_LIMIT:
             raise InvalidInput(f"must be from 1 to {MAX_LIMIT}", "limit")
         if older_than_minutes is not None and older_than_minutes < 0:
             raise InvalidInput("must be 0 or more", "olderThanMinutes")
         wanted = parse_statuses(statuses)
-        digest = _digest(council_id, wanted, older_than_minutes)
+        digest = _digest(council_id, wanted, older_than_minutes, contact_failed)
         after_id: int | None = None
         before: int | None = None
         if cursor is not None:
             after_id, before = self._open(cursor, digest)
         elif older_than_minutes is not None:
             before = int((utcnow() - timedelta(minutes=older_than_minutes)).timestamp())
-        rows = await self._store.listing(
-            council_id,
-            [s.value for s in wanted],
-            datetime.fromtimestamp(before, UTC) if before is not None else None,
-            after_id,
-            limit + 1,
-        )
+        cut_off = datetime.fromtimestamp(before, UTC) if before is not None else None
+        if contact_failed is None:
+            rows = await self._store.listing(
+                council_id, [s.value for s in wanted], cut_off, after_id, limit + 1
+            )
+        else:
+            rows = await self._listing_by_contact(
+                council_id, wanted, cut_off, after_id, limit + 1, contact_failed
+            )
         more, rows = len(rows) > limit, rows[:limit]
         repairs = await self._with_jobs(rows)
         next_cursor = None
         if more:
             next_cursor = self._signer.sign({"r": {"a": rows[-1].id, "b": before, "q": digest}})
         return RepairPage(repairs, next_cursor)
+
+    async def _listing_by_contact(
+        self,
+        council_id: str,
+        statuses: Sequence[RepairStatus],
+        older_than: datetime | None,
+        after_id: int | None,
+        limit: int,
+        contact_failed: bool,
+    ) -> list[Repair]:
+        """As ``RepairStore.listing``, only the repairs whose ``contact_failed`` is as asked
+        (a message to the resident was refused, or reported undeliverable)."""
+        query = (
+            select(Repair)
+            .where(Repair.council_id == council_id)
+            .where(Repair.contact_failed.is_(contact_failed))
+        )
+        if statuses:
+            query = query.where(Repair.status.in_([s.value for s in statuses]))
+        if older_than is not None:
+            query = query.where(Repair.created_at < older_than)
+        if after_id is not None:
+            query = query.where(Repair.id > after_id)
+        async with self._sessions() as session:
+            return list(await session.scalars(query.order_by(Repair.id).limit(limit)))
 
     def _open(self, cursor: str, digest: str) -> tuple[int, int | None]:
         try:

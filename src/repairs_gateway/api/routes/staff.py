@@ -86,6 +86,7 @@ def staff_repair_out(item: StaffRepair, zone: ZoneInfo) -> StaffRepairOut:
         appointment=window if status in BOOKED else None,
         requested_window=window if status in WAITING else None,
         last_error=row.backend_note,
+        contact_failed=bool(row.contact_failed),
         queue=queue,
         age_minutes=item.age_minutes,
         created_at=row.created_at,
@@ -108,9 +109,12 @@ async def list_repairs(
     ] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    contact_failed: Annotated[bool | None, Query(alias="contactFailed")] = None,
 ) -> StaffRepairPage:
     """The council's repairs by status and age, oldest first, a page at a time."""
-    page = await staff.list_repairs(council.spec.id, status or [], older_than_minutes, cursor, limit)
+    page = await staff.list_repairs(
+        council.spec.id, status or [], older_than_minutes, cursor, limit, contact_failed
+    )
     return StaffRepairPage(
         repairs=[staff_repair_out(item, council.zone) for item in page.repairs],
         next_cursor=page.next_cursor,

@@ -198,7 +198,7 @@ class MessageService:
             except AdapterError as exc:
                 raise SendLater(f"could not ask the sender: {exc}") from exc
             if found is not None:
-                await self._mark(message.key, state=SENT, sender_id=found.id)
+                await self._mark_sent(message.key, found.id)
                 return False
         template = spec.templates.get(message.kind.value, {}).get(recipient.channel) or message.kind.value  # type: ignore[call-overload]
         outgoing = OutgoingMessage(
@@ -220,13 +220,24 @@ class MessageService:
             return False
         except AdapterError as exc:
             raise SendLater(f"{message.kind} not sent: {exc} ({exc.detail})") from exc
-        await self._mark(message.key, state=SENT, sender_id=sent.id)
+        await self._mark_sent(message.key, sent.id)
         return True
 
     async def _mark(self, key: str, **values: Any) -> None:
         async with self._sessions.begin() as session:
             await session.execute(
                 update(Message).where(Message.key == key).values(updated_at=utcnow(), **values)
+            )
+
+    async def _mark_sent(self, key: str, sender_id: str) -> None:
+        """Record the sender's id, and ``sent`` unless a delivery receipt came first (the
+        sender may report the outcome before its answer to the send reaches us)."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Message).where(Message.key == key).values(updated_at=utcnow(), sender_id=sender_id)
+            )
+            await session.execute(
+                update(Message).where(Message.key == key).where(Message.state == SENDING).values(state=SENT)
             )
 
     async def contact_failed(self, repair_id: int) -> None:

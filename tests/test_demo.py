@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -35,8 +38,52 @@ def test_the_demo_answers_addresses_appointments_and_booking(tmp_path: Path) -> 
             )
             assert booked.status_code == 201
             assert booked.json()["status"] == "booked"
+            if "govuk-notify" in discover_plugins():
+                _confirmation_reaches_notify(demo.output, booked.json()["reference"])
+            else:
+                assert "Messages: in this log" in demo.output
             if "kirona-drs" in discover_plugins():
                 _book_through_drs(client, f"{demo.url}/v1/councils/eastbrook")
+
+
+CONFIRMATION = "booking confirmed (email)"
+
+
+def _confirmation_reaches_notify(output: str, reference: str) -> None:
+    """The demo printed where its messages can be read (the Notify simulator it started);
+    the booking's confirmation is there once the demo's worker has sent it, and Notify's
+    delivery receipt reached the demo's callback."""
+    match = re.search(r"^Messages: (http://127\.0\.0\.1:\d+/_simulator/messages)$", output, re.MULTILINE)
+    assert match, f"the demo printed no messages URL:\n{output}"
+    url = match.group(1)
+    deadline = time.monotonic() + 15
+    confirmation: dict[str, Any] | None = None
+    while confirmation is None or confirmation["status"] != "delivered":
+        assert time.monotonic() < deadline, (
+            f"no delivered confirmation of {reference} at {url}: {confirmation}"
+        )
+        time.sleep(0.2)
+        listed = httpx.get(url, timeout=5).json()["messages"]
+        confirmation = next(
+            (
+                m
+                for m in listed
+                if m["templateName"] == "booking confirmed (email)" and reference in m["body"]
+            ),
+            None,
+        )
+    assert confirmation["to"] == "sam@example.org"
+    assert confirmation["subject"].startswith(f"Repair {reference} booked for ")
+    assert "((" not in confirmation["body"]
+    callbacks = url.replace("/messages", "/callbacks")
+    for _ in range(50):
+        attempts = httpx.get(callbacks, timeout=5).json()["attempts"]
+        if any(a["body"]["id"] == confirmation["id"] for a in attempts):
+            break
+        time.sleep(0.1)
+    receipt = next(a for a in attempts if a["body"]["id"] == confirmation["id"])
+    assert receipt["url"].endswith("/v1/callbacks/northfield/notifications")
+    assert receipt["statusCode"] == 200, receipt
 
 
 def _book_through_drs(client: httpx.Client, base: str) -> None:

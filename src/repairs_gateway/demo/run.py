@@ -8,7 +8,9 @@ import secrets
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -19,6 +21,25 @@ from repairs_gateway.settings import Settings
 DRS_PASSWORD_VARIABLE = "REPAIRS_GATEWAY_DEMO_DRS_PASSWORD"
 DRS_SIMULATOR_PASSWORD = "drs-sim-password"  # what the DRS simulator accepts by default
 DRS_PATH = "/OTWebServiceGateway_SIM/ws/soap"
+NOTIFY_KEY_VARIABLE = "REPAIRS_GATEWAY_DEMO_NOTIFY_API_KEY"
+NOTIFY_RECEIPT_VARIABLE = "REPAIRS_GATEWAY_DEMO_NOTIFY_RECEIPT_TOKEN"
+NOTIFY_COUNCIL = "northfield"
+STAFF_EMAIL = "repairs-team@northfield.example"
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyDemo:
+    """The GOV.UK Notify simulator the demo started: its URL, live key, template ids (by
+    message kind and channel) and the token its delivery receipts carry."""
+
+    url: str
+    api_key: str
+    templates: dict[str, dict[str, str]]
+    receipt_token: str
+
+    @property
+    def messages_url(self) -> str:
+        return f"{self.url}/_simulator/messages"
 
 
 async def prepare(settings: Settings, config: GatewayConfig) -> str:
@@ -74,6 +95,60 @@ def drs_simulator() -> Iterator[str | None]:
         yield url + DRS_PATH
 
 
+@contextmanager
+def notify_simulator(gateway_base: str) -> Iterator[NotifyDemo | None]:
+    """Serve the GOV.UK Notify simulator if its adaptor is installed, its delivery receipts
+    going to the demo gateway's callback for Northfield; yields where it is and what to
+    configure. Without the adaptor, None: the councils keep the log sender."""
+    import httpx
+
+    from repairs_gateway.config.schema import MESSAGE_KINDS
+    from repairs_gateway.ports import SimulatorOptions
+    from repairs_gateway.registry import discover_plugins
+    from repairs_gateway.serving import serve_asgi
+
+    plugin = discover_plugins().get("govuk-notify")
+    if plugin is None or plugin.simulator is None:
+        yield None
+        return
+    with serve_asgi(plugin.simulator(SimulatorOptions()).app, name="govuk-notify simulator") as url:
+        # The simulator's test controls say its keys and templates, and take the callback.
+        service = httpx.get(f"{url}/_simulator/service", timeout=10).json()
+        ids = {t["name"]: t["id"] for t in service["templates"]}
+        templates: dict[str, dict[str, str]] = {
+            str(kind): {
+                channel: ids[f"{kind.replace('_', ' ')} ({label})"]
+                for channel, label in (("sms", "text"), ("email", "email"))
+            }
+            for kind in MESSAGE_KINDS
+        }
+        token = secrets.token_urlsafe(32)
+        receipts = f"{gateway_base}/v1/callbacks/{NOTIFY_COUNCIL}/notifications"
+        httpx.post(
+            f"{url}/_simulator/callbacks",
+            json={"delivery_status": {"url": receipts, "bearer_token": token}},
+            timeout=10,
+        ).raise_for_status()
+        yield NotifyDemo(url, service["apiKeys"]["live"], templates, token)
+
+
+def with_notify(document: dict[str, Any], notify: NotifyDemo) -> dict[str, Any]:
+    """``document`` with Northfield sending every message through the Notify simulator."""
+    for council in document["councils"]:
+        if council["id"] == NOTIFY_COUNCIL:
+            council["notifications"] = {
+                "adapter": "govuk-notify",
+                "settings": {
+                    "api_key": {"from_env": NOTIFY_KEY_VARIABLE},
+                    "base_url": notify.url,
+                    "receipt_token": {"from_env": NOTIFY_RECEIPT_VARIABLE},
+                },
+                "templates": notify.templates,
+                "staff_email": STAFF_EMAIL,
+            }
+    return document
+
+
 def run_demo(port: int, data_dir: Path | None) -> None:
     """Prepare the demo and serve it until interrupted."""
     import uvicorn
@@ -87,15 +162,28 @@ def run_demo(port: int, data_dir: Path | None) -> None:
         config_file=demo_config_path(),
         token_secret=secrets.token_urlsafe(48),
     )
-    with drs_simulator() as drs_endpoint:
+    base = f"http://127.0.0.1:{port}"
+    with drs_simulator() as drs_endpoint, notify_simulator(base) as notify:
         environ = {**os.environ, DRS_PASSWORD_VARIABLE: DRS_SIMULATOR_PASSWORD}
-        config = parse_config(demo_document(drs_endpoint), environ=environ)
+        document = demo_document(drs_endpoint)
+        if notify is not None:
+            document = with_notify(document, notify)
+            environ |= {NOTIFY_KEY_VARIABLE: notify.api_key, NOTIFY_RECEIPT_VARIABLE: notify.receipt_token}
+        config = parse_config(document, environ=environ)
         key = asyncio.run(prepare(settings, config))
-        base = f"http://127.0.0.1:{port}"
         click.echo(f"repairs-gateway demo: councils {', '.join(sorted(config.councils))}")
         click.echo(f"Data in {folder} (SQLite; simulated councils and addresses)")
         if drs_endpoint:
             click.echo(f"Eastbrook is scheduled by the Kirona DRS simulator at {drs_endpoint}")
+        if notify is not None:
+            click.echo(
+                f"Northfield sends its texts and emails through the GOV.UK Notify simulator at"
+                f" {notify.url} (nothing reaches anyone); delivery receipts come back to"
+                f" {base}/v1/callbacks/{NOTIFY_COUNCIL}/notifications"
+            )
+            click.echo(f"Messages: {notify.messages_url}")
+        else:
+            click.echo("Messages: in this log (the log sender: nothing is sent)")
         click.echo(f"Gateway: {base} (with a worker: bookings a backend could not take are retried)")
         click.echo(f"API key: {key}")
         click.echo(examples(base, key))

@@ -57,6 +57,7 @@ from repairs_gateway.ports.roles import (
     Role,
     Scheduler,
     SentMessageFinder,
+    StatusPushReader,
     WorksOrderCanceller,
     WorksOrderSink,
 )
@@ -118,6 +119,7 @@ __all__ = [
     "Slot",
     "SlotQuery",
     "SlotUnavailable",
+    "StatusPushReader",
     "WorksOrderCanceller",
     "WorksOrderRequest",
     "WorksOrderSink",

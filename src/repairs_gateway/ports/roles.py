@@ -1,9 +1,10 @@
-"""The three roles an adapter can play, as runtime-checkable Protocols, and two optional
-capabilities (``WorksOrderCanceller``, ``Closable``)."""
+"""The roles an adapter can play, as runtime-checkable Protocols, and the optional
+capabilities (``WorksOrderCanceller``, ``SentMessageFinder``, ``ReceiptReader``,
+``StatusPushReader``, ``Closable``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal, Protocol, runtime_checkable
 
 from repairs_gateway.ports.types import (
@@ -114,6 +115,27 @@ class ReceiptReader(Protocol):
         """The receipt in a callback, or None when the body is not one. Raises
         ``ReceiptRefused`` when the caller is not the sender (its token is wrong); the
         token must be compared in constant time."""
+        ...
+
+
+@runtime_checkable
+class StatusPushReader(Protocol):
+    """Optional, for a ``Scheduler`` whose backend pushes booking changes to the gateway
+    (``POST /v1/callbacks/{councilId}/schedulers/{name}``, e.g. DRS's ``bookingConfirmation``).
+    The gateway then asks ``status`` of each booking a push names at once, rather than at its
+    next poll: nothing in a push is believed beyond the references it names."""
+
+    def read_push(self, headers: Mapping[str, str], body: bytes) -> Sequence[str]:
+        """The references (``Booking.reference``: the gateway's repair references) of the
+        bookings a push concerns; empty when it names none of this adapter's. ``headers`` are
+        the request's, names in lower case. Raises ``ReceiptRefused`` when the caller is not
+        the backend (a wrong or missing credential, which must be compared in constant time,
+        or pushes not configured) and ``BackendRejected`` when the body is no push it reads."""
+        ...
+
+    def push_answer(self, refused: str | None) -> tuple[str, bytes]:
+        """What the backend expects back, as (content type, body): for a push taken
+        (``refused`` None), or refused for that reason (not read, or not authenticated)."""
         ...
 
 

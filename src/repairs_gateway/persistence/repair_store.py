@@ -127,6 +127,33 @@ class RepairStore:
                 (rid, council, str((intent or {}).get("attempt", ""))) for rid, council, intent in rows.all()
             ]
 
+    async def due_polls(self, now: datetime, limit: int = 200) -> list[tuple[int, str, datetime]]:
+        """Booked and in-progress repairs whose next status poll is due, the longest due
+        first: (id, council, the due time). Closed repairs have no poll time."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(Repair.id, Repair.council_id, Repair.next_poll_at)
+                .where(Repair.next_poll_at <= now)
+                .where(Repair.status.in_((RepairStatus.BOOKED.value, RepairStatus.IN_PROGRESS.value)))
+                .order_by(Repair.next_poll_at, Repair.id)
+                .limit(limit)
+            )
+            return [(rid, council, due) for rid, council, due in rows.all() if due is not None]
+
+    async def poll_again(self, repair_id: int, due: datetime, at: datetime | None) -> bool:
+        """Set the repair's next status poll to ``at`` after a poll that was due at ``due``,
+        unless something else has set it since (a change, which sets its own); False then.
+        The repair's ``updated_at`` is left alone: a poll that found nothing changed nothing."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(Repair)
+                .where(Repair.id == repair_id)
+                .where(Repair.next_poll_at == due)
+                .values(next_poll_at=at, updated_at=Repair.updated_at)
+                .execution_options(synchronize_session=False)
+            )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     async def listing(
         self,
         council_id: str,

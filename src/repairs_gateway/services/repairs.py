@@ -28,19 +28,15 @@ from repairs_gateway.domain.errors import (
     InvalidWindow,
     RepairStateConflict,
 )
-from repairs_gateway.domain.repair import Intent, RepairStatus, can_move
+from repairs_gateway.domain.repair import Intent, RepairStatus
 from repairs_gateway.domain.tokens import InvalidToken, TokenSigner, WindowClaim, job_fingerprint
-from repairs_gateway.domain.windows import default_label, label_for
 from repairs_gateway.persistence.models import Repair
 from repairs_gateway.persistence.queue import NewJob
 from repairs_gateway.persistence.repair_store import Held, RepairStore
 from repairs_gateway.ports import (
-    AdapterError,
     Address,
-    Booking,
     Contact,
     Job,
-    NotFound,
 )
 from repairs_gateway.runtime import CouncilRuntime
 from repairs_gateway.services.addresses import eligible_address
@@ -49,10 +45,10 @@ from repairs_gateway.services.changes import (
     ChangeRunner,
     Outcome,
     backend_key,
-    holds,
     job_of,
 )
 from repairs_gateway.services.jobs import RepairSpec, resolve_job
+from repairs_gateway.services.status import StatusService
 
 log = logging.getLogger("repairs_gateway.repairs")
 S = RepairStatus
@@ -235,7 +231,8 @@ class RepairService:
     # ------------------------------------------------------------------ read
 
     async def get(self, council: CouncilRuntime, reference: str) -> Repair:
-        """The repair, with its status refreshed from the scheduler when it is booked."""
+        """The repair, with its status refreshed from the scheduler when it is booked (the
+        same path as the worker's poll and a scheduler's push: ``StatusService``)."""
         row = await self._store.load(council.spec.id, reference)
         if self._store.held_by_another(row) or row.status in (S.CANCELLED, S.COMPLETED):
             return row
@@ -244,53 +241,14 @@ class RepairService:
                 return await self._settled(council, row)
             except ChangeInProgress:
                 return row
-        scheduler = council.schedulers.get(row.scheduler or "")
-        if scheduler is None:
-            return row
         if row.status == S.RECEIVED:
             return await self._take_up(council, row)
-        if row.status not in (S.BOOKED, S.IN_PROGRESS):
-            return row
-        try:
-            state = await scheduler.status(Booking(row.reference, row.backend_refs))
-        except NotFound:
-            # The scheduler holds no such booking any more (DRS deletes cancelled orders):
-            # telling the resident an operative is coming would be untrue.
-            log.warning("repair %s: the scheduler no longer holds its booking", row.reference)
-            return await self._store.refresh(
-                row, status=S.CANCELLED.value, backend_note="the scheduler no longer holds this booking"
-            )
-        except AdapterError:
-            return row  # the stored state is the best answer while the backend is down
-        changes: dict[str, Any] = {}
-        if state.status.value != row.status and can_move(row.status, state.status.value):
-            changes["status"] = state.status.value
-        if state.start and state.end and (state.start, state.end) != (row.window_start, row.window_end):
-            start, end = state.start.astimezone(council.zone), state.end.astimezone(council.zone)
-            changes.update(
-                window_start=start,
-                window_end=end,
-                window_label=label_for(start, end, council.spec.windows) or default_label(start, end),
-            )
-        return await self._store.refresh(row, **changes) if changes else row
+        return await StatusService(self._store).refresh(council, row)
 
     async def _take_up(self, council: CouncilRuntime, row: Repair) -> Repair:
-        """A repair whose booking call failed may be booked after all (its answer was lost,
-        or the gateway's time limit cut it short): take it up if the scheduler holds the very
-        window that was asked for. Any other window is not taken for a booking: DRS, for
-        one, holds an unscheduled order as PLANNED across a default window."""
-        if row.window_start is None or row.window_end is None or row.backend_note is None:
-            return row
-        scheduler = council.schedulers[row.scheduler or ""]
-        try:
-            state = await scheduler.status(Booking(row.reference, row.backend_refs))
-        except AdapterError:
-            return row
-        asked = Intent("book", "", row.scheduler, row.window_start, row.window_end)
-        if not holds(state, asked):
-            return row
-        log.warning("repair %s: the scheduler holds the booking its failed call made", row.reference)
-        return await self._store.refresh(row, status=S.BOOKED.value, backend_note=None)
+        """A received repair whose booking call failed, taken up if the scheduler holds the
+        very window asked for (see ``StatusService.take_up``)."""
+        return await StatusService(self._store).take_up(council, row)
 
     # ------------------------------------------------------------------ cancel
 

@@ -1,10 +1,11 @@
 """The worker loop: find changes whose process died, claim due jobs, run them.
 
 Each pass it (1) queues a ``settle`` job for every repair whose lease ran out with an intent
-recorded, (2) claims as many due jobs as it has room for (``concurrency``: the bound on
-calls it makes to backends at once) and runs them. A job that succeeds against a backend
-brings forward the other jobs waiting on that backend, so a recovered backend is caught up
-at once rather than at each job's next backoff.
+recorded, and a ``poll`` job for every booked or in-progress repair whose next status poll
+is due (a batch at a time), (2) claims as many due jobs as it has room for
+(``concurrency``: the bound on calls it makes to backends at once) and runs them. A job
+that succeeds against a backend brings forward the other jobs waiting on that backend, so
+a recovered backend is caught up at once rather than at each job's next backoff.
 """
 
 from __future__ import annotations
@@ -14,18 +15,22 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from repairs_gateway.assembly import Parts
+from repairs_gateway.persistence.models import utcnow
 from repairs_gateway.persistence.queue import DEAD, ClaimedJob
 from repairs_gateway.persistence.repair_store import NOTIFY_JOB
 from repairs_gateway.runtime import CouncilRuntime
 from repairs_gateway.services.changes import BOOK_JOB, WITHDRAW_JOB, settle_job, withdraw_order
 from repairs_gateway.services.messages import REMIND_JOB, SendLater
+from repairs_gateway.services.status import POLL_JOB, StatusService, poll_job
 
 log = logging.getLogger("repairs_gateway.worker")
 SETTLE_JOB = "settle"
+POLL_BATCH = 200
+"""Status polls queued at most per pass; the rest are found at the next pass."""
 
 
 class Retry(Exception):
@@ -62,7 +67,9 @@ class Worker:
             WITHDRAW_JOB: self._withdraw,
             NOTIFY_JOB: self._notify,
             REMIND_JOB: self._remind,
+            POLL_JOB: self._poll_status,
         }
+        self._status = StatusService(parts.store)
         self._running: set[asyncio.Task[None]] = set()
         self.ran = 0
 
@@ -120,13 +127,19 @@ class Worker:
             return None
 
     async def sweep(self) -> int:
-        """Queue a settle job for each repair whose change died; how many were found."""
+        """Queue a settle job for each repair whose change died, and a poll job for each
+        repair whose status poll is due; how many were found."""
         abandoned = await self._parts.store.abandoned()
         if abandoned:
             await self._parts.queue.enqueue(
                 *(settle_job(council, rid, attempt) for rid, council, attempt in abandoned)
             )
-        return len(abandoned)
+        due = await self._parts.store.due_polls(utcnow(), POLL_BATCH)
+        if due:
+            # One job per repair and due time: a poll queued at an earlier pass is not
+            # queued again, and the poll sets the next due time once it has run.
+            await self._parts.queue.enqueue(*(poll_job(council, rid, at) for rid, council, at in due))
+        return len(abandoned) + len(due)
 
     async def _claim(self) -> int:
         room = self._concurrency - len(self._running)
@@ -190,6 +203,14 @@ class Worker:
             await self._parts.messages.remind(self._council(job), job.repair_id, str(job.payload["start"]))
         except SendLater as exc:
             raise Retry(str(exc), exc.seconds) from exc
+
+    async def _poll_status(self, job: ClaimedJob) -> None:
+        # A scheduler that is down is asked again at the next poll time (never in a loop),
+        # so the job itself is done either way.
+        if job.repair_id is None:
+            raise GiveUp("a poll names no repair")
+        due = datetime.fromisoformat(str(job.payload["due"]))
+        await self._status.poll(self._council(job), job.repair_id, due)
 
     async def _withdraw(self, job: ClaimedJob) -> None:
         council = self._council(job)

@@ -30,6 +30,7 @@ from repairs_gateway.ports import (
     Contact,
     Job,
     NotFound,
+    ReceiptRefused,
     Slot,
     SlotQuery,
     SlotUnavailable,
@@ -41,6 +42,14 @@ from .protocol import (
     is_not_found,
     is_order_exists,
     is_planning_failed,
+)
+from .push import (
+    XML,
+    UnreadablePushError,
+    answer_envelope,
+    authorised,
+    fault_envelope,
+    read_confirmation,
 )
 from .settings import DrsSettings
 from .text import java_trim, xml_safe
@@ -65,6 +74,8 @@ NOT_BOOKABLE = "This repair cannot be booked online."
 REFUSED = "The repairs scheduling system could not book this repair."
 TAKEN = "That appointment is no longer available."
 NO_BOOKING = "The repairs scheduling system holds no such booking."
+PUSHES_OFF = "This council takes no bookingConfirmation pushes (no push_token is configured)."
+PUSH_REFUSED = "The push did not carry this council's DRS push token."
 
 MAYBE_DONE = (BackendUnavailable, UnreadableAnswer)
 """Failures after which DRS may have carried the call out: its answer was lost or could
@@ -72,8 +83,8 @@ not be read."""
 
 
 class DrsScheduler:
-    """Operatives' diaries in one DRS installation (implements ``Scheduler`` and
-    ``Closable``)."""
+    """Operatives' diaries in one DRS installation (implements ``Scheduler``,
+    ``StatusPushReader`` and ``Closable``)."""
 
     def __init__(
         self,
@@ -93,6 +104,31 @@ class DrsScheduler:
     def sessions_opened(self) -> int:
         """How many DRS sessions this adaptor has opened (one a day is the aim)."""
         return self._client.sessions_opened
+
+    # ------------------------------------------------------------------ pushes
+
+    def read_push(self, headers: Mapping[str, str], body: bytes) -> Sequence[str]:
+        """The repair reference (DRS ``primaryOrderNumber``) a ``bookingConfirmation`` push
+        names. The caller must present ``push_token`` (``Authorization: Bearer`` or Basic
+        authentication's password), checked before the body is read; with no ``push_token``
+        configured every push is refused. A push for another contract names nothing."""
+        token = self._settings.push_token
+        if token is None:
+            raise ReceiptRefused(PUSHES_OFF)
+        if not authorised(headers.get("authorization"), token.get_secret_value()):
+            raise ReceiptRefused(PUSH_REFUSED)
+        try:
+            push = read_confirmation(body)
+        except UnreadablePushError as exc:
+            raise BackendRejected(str(exc), detail=repr(body[:200])) from None
+        if push.contract and push.contract != self._settings.contract:
+            log.info("DRS push for another contract ignored: %r", push.contract)
+            return []
+        return [push.primary_order_number]
+
+    def push_answer(self, refused: str | None) -> tuple[str, bytes]:
+        """A ``bookingConfirmationResponse`` with status success, or a SOAP Fault."""
+        return XML, answer_envelope() if refused is None else fault_envelope(refused)
 
     async def aclose(self) -> None:
         """Close the DRS session and connections."""

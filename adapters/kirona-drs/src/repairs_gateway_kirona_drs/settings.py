@@ -50,6 +50,22 @@ class DrsSettings(BaseModel):
         default_factory=dict,
         description="SoR code to book by, per trade, for jobs that have no SoR code.",
     )
+    push_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Turns on DRS's bookingConfirmation pushes: the secret DRS's background service "
+            "sends as 'Authorization: Bearer <token>' (or as the password of Basic "
+            "authentication) to the gateway's callback (given as {from_env: VARIABLE})."
+        ),
+    )
+
+    @field_validator("push_token")
+    @classmethod
+    def _push_token_strong(cls, value: SecretStr | None) -> SecretStr | None:
+        """A short token could be guessed by anyone who can reach the callback."""
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("push_token must have at least 16 characters")
+        return value
 
     @field_validator("priorities", mode="before")
     @classmethod

@@ -6,6 +6,7 @@ import asyncio
 import random
 from dataclasses import replace
 
+import httpx
 from repairs_gateway.ports import SimulatedBackend, SimulatorOptions
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -15,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from .control import Holds, control_routes, order_number_of
 from .operations import answer, refusal
+from .pushes import Pushes
 from .soap import SoapFault, fault_envelope, parse_request, response_envelope, wsdl_for
 from .state import TRANSPORT_FAILURES, Clock, DrsState, SimulatorConfig, system_clock
 
@@ -41,18 +43,27 @@ class _CutShortResponse(Response):
 class DrsSimulator:
     """A simulated DRS Web Services Gateway: ``app`` to serve, ``state`` to inspect and
     steer (``state.fail_next``, ``state.set_status``, ``state.clock``), ``holds`` to hold
-    calls. The app also serves test-only JSON controls under ``/_simulator/`` (see
-    ``control``), for tests that drive the simulator from another process."""
+    calls, ``pushes`` for DRS's ``bookingConfirmation`` pushes (``push_client``, when given,
+    sends them: e.g. over ``httpx.ASGITransport`` to an in-process gateway). The app also
+    serves test-only JSON controls under ``/_simulator/`` (see ``control``), for tests that
+    drive the simulator from another process."""
 
-    def __init__(self, config: SimulatorConfig | None = None, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        config: SimulatorConfig | None = None,
+        clock: Clock = system_clock,
+        *,
+        push_client: httpx.AsyncClient | None = None,
+    ) -> None:
         self.config = config or SimulatorConfig()
         self.state = DrsState(self.config, clock)
         self.holds = Holds()
+        self.pushes = Pushes(self.state, push_client)
         self._random = random.Random(self.config.seed)
         self.app = Starlette(
             routes=[
                 Route(self.config.path, self._endpoint, methods=["GET", "POST"]),
-                *control_routes(self.state, self.holds),
+                *control_routes(self.state, self.holds, self.pushes),
             ]
         )
         self.app.state.drs = self.state

@@ -9,7 +9,10 @@ and move a booking along its life cycle:
 - ``GET  /_simulator/held``: the calls held now, and the holds armed but not yet taken;
 - ``POST /_simulator/release`` ``{"drop": false}``: let every held call go on (or drop it);
 - ``POST /_simulator/orders/{primaryOrderNumber}/status``
-  ``{"status"?, "start"?, "end"?, "bookingId"?}``: what an operative or a contractor did.
+  ``{"status"?, "start"?, "end"?, "bookingId"?}``: what an operative or a contractor did
+  (pushed as a ``bookingConfirmation`` to the callback, when one is set);
+- ``POST /_simulator/callback`` ``{"url", "token"?}``: where DRS's background service
+  pushes booking changes (``{"url": null}`` stops it); ``GET`` shows it and what was pushed.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..protocol import LIFECYCLE_STATUSES, OPERATIONS
+from .pushes import CallbackTarget, Pushes
 from .state import LONDON, DrsError, DrsState, SimBooking, SimOrder
 
 PREFIX = "/_simulator"
@@ -169,8 +173,9 @@ class _ControlError(Exception):
         self.status_code = status_code
 
 
-def control_routes(state: DrsState, holds: Holds) -> list[Route]:
-    """The control endpoints over ``state`` and ``holds``."""
+def control_routes(state: DrsState, holds: Holds, pushes: Pushes | None = None) -> list[Route]:
+    """The control endpoints over ``state``, ``holds`` and ``pushes``."""
+    pushes = pushes or Pushes(state)
 
     async def orders(request: Request) -> Response:
         listed = sorted(state.orders.values(), key=lambda o: o.order_id)
@@ -225,7 +230,26 @@ def control_routes(state: DrsState, holds: Holds) -> list[Route]:
                 raise _ControlError(exc.message) from None
         if status is not None:
             state.set_status(booking.booking_id, status)
-        return JSONResponse(order_json(order))
+        # DRS's background service tells the client of the change; the control answers once
+        # the push has been answered, so a test reading the client next sees what it did.
+        delivery = await pushes.push(order, booking)
+        return JSONResponse({**order_json(order), "callback": delivery})
+
+    async def set_callback(request: Request) -> Response:
+        body = await _body(request)
+        url, token = body.get("url"), body.get("token")
+        if url is None:
+            pushes.target = None
+            return JSONResponse(_callback_json(pushes))
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise _ControlError("url must be an http:// or https:// URL, or null")
+        if token is not None and (not isinstance(token, str) or not token):
+            raise _ControlError("token must be a non-empty string when given")
+        pushes.target = CallbackTarget(url, token)
+        return JSONResponse(_callback_json(pushes))
+
+    async def callback(request: Request) -> Response:
+        return JSONResponse(_callback_json(pushes))
 
     def guarded(handler: Any) -> Any:
         async def endpoint(request: Request) -> Response:
@@ -243,7 +267,18 @@ def control_routes(state: DrsState, holds: Holds) -> list[Route]:
         Route(f"{PREFIX}/hold", guarded(hold), methods=["POST"]),
         Route(f"{PREFIX}/held", guarded(held), methods=["GET"]),
         Route(f"{PREFIX}/release", guarded(release), methods=["POST"]),
+        Route(f"{PREFIX}/callback", guarded(set_callback), methods=["POST"]),
+        Route(f"{PREFIX}/callback", guarded(callback), methods=["GET"]),
     ]
+
+
+def _callback_json(pushes: Pushes) -> dict[str, Any]:
+    target = pushes.target
+    return {
+        "url": target.url if target else None,
+        "token": bool(target and target.token),
+        "deliveries": pushes.deliveries,
+    }
 
 
 def _holds_json(holds: Holds) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -10,6 +11,9 @@ from repairs_gateway.api.errors import instance_of
 from repairs_gateway.api.problems import PROBLEM_BASE
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+SOAP_CALLBACK = re.compile(r"^/v1/callbacks/[^/]+/schedulers/[^/]+$")
+"""A scheduler's push (DRS's bookingConfirmation) is SOAP: XML is taken there, and only there."""
+XML_MEDIA = {b"text/xml", b"application/soap+xml", b"application/xml"}
 
 
 async def _problem(send: Send, status: int, kind: str, title: str, detail: str, path: str) -> None:
@@ -84,7 +88,8 @@ class BodyLimits:
         body = b"".join(chunks)
         if body:
             media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-            if media != b"application/json" and not media.endswith(b"+json"):
+            xml_ok = media in XML_MEDIA and SOAP_CALLBACK.match(path) is not None
+            if media != b"application/json" and not media.endswith(b"+json") and not xml_ok:
                 await _problem(
                     send,
                     415,

@@ -285,3 +285,39 @@ async def test_a_cancel_waits_for_an_unfinished_change_it_cannot_settle_and_chan
         f"{NORTHFIELD}/repairs/{booked['reference']}/cancel", headers=gateway.auth()
     )
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
+
+
+async def test_what_the_scheduler_reports_is_written_even_after_a_holder_died_without_an_intent(
+    gateway: Gateway,
+) -> None:
+    from sqlalchemy import text
+
+    from repairs_gateway.ports import Booking
+
+    window = (await windows(gateway))["days"][0]["windows"][0]
+    reference = (await create(gateway, repair_body(window["id"]))).json()["reference"]
+    async with gateway.sessions.begin() as session:  # took the repair, then died at once
+        await session.execute(
+            update(Repair)
+            .where(Repair.reference == reference)
+            .values(attempt="dead0003", lease_until=utcnow())
+        )
+    calendar = gateway.app.state.gateway.councils["northfield"].schedulers["calendar"]
+    await calendar.cancel(Booking(reference))
+    async with gateway.sessions.begin() as session:  # a scheduler that deletes what it cancels
+        await session.execute(text("DELETE FROM calendar_bookings WHERE reference = :r"), {"r": reference})
+    assert (await read(gateway, reference))["status"] == "cancelled"
+
+
+async def test_finished_jobs_are_pruned_after_a_week_and_dead_ones_kept(gateway: Gateway) -> None:
+    from datetime import timedelta
+
+    queue = gateway.app.state.gateway.parts.queue
+    await queue.enqueue(NewJob("settle", "settle:1:old"), NewJob("settle", "settle:2:dead"))
+    jobs = await queue.claim(2, timedelta(minutes=1))
+    await queue.done(jobs[0])
+    await queue.dead(jobs[1], "a person must look")
+    async with gateway.sessions.begin() as session:
+        await session.execute(update(Job).values(updated_at=utcnow() - timedelta(days=8)))
+    assert await queue.prune(timedelta(days=7)) == 1
+    assert [j.state for j in await queue.list()] == ["dead"]

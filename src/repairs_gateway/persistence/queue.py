@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from repairs_gateway.persistence.models import Job, utcnow
@@ -214,6 +214,24 @@ class JobQueue:
                 .where(Job.state == QUEUED)
                 .where(Job.run_after > now)
                 .values(run_after=now, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest queued job is due, if any is queued."""
+        async with self._sessions() as session:
+            due = await session.scalar(select(func.min(Job.run_after)).where(Job.state == QUEUED))
+        return _aware(due) if due is not None else None
+
+    async def prune(self, older_than: timedelta) -> int:
+        """Delete done jobs finished more than ``older_than`` ago (a booking's status polls
+        alone make hundreds); dead and waiting jobs are kept. How many went."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(Job)
+                .where(Job.state == DONE)
+                .where(Job.updated_at < utcnow() - older_than)
                 .execution_options(synchronize_session=False)
             )
         return int(result.rowcount)  # type: ignore[attr-defined]

@@ -228,7 +228,9 @@ class RepairStore:
             result = await session.execute(
                 update(Repair)
                 .where(Repair.id == row.id)
-                .where(Repair.attempt.is_(None))
+                # Not held by a live change; a holder that died without an intent (its
+                # lease ran out) must not keep what the backend reports from being written.
+                .where(Repair.lease_until.is_(None) | (Repair.lease_until < utcnow()))
                 .where(Repair.updated_at == row.updated_at)
                 .values(**changes, updated_at=utcnow())
             )

@@ -89,7 +89,7 @@ class StatusService:
         """Ask the scheduler of a booked or in-progress repair, and apply what changed."""
         if row.status not in FOLLOWED:
             return Followed(row)  # received, closed, ...: nothing to follow
-        if self._store.held_by_another(row) or row.attempt is not None or row.intent is not None:
+        if self._store.held_by_another(row) or row.intent is not None:
             return Followed(row, held=True)
         scheduler = council.schedulers.get(row.scheduler or "")
         if scheduler is None:

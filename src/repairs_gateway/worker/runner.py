@@ -29,6 +29,8 @@ from repairs_gateway.services.status import POLL_JOB, StatusService, poll_job
 
 log = logging.getLogger("repairs_gateway.worker")
 SETTLE_JOB = "settle"
+KEEP_DONE_JOBS = timedelta(days=7)
+PRUNE_EVERY_SECONDS = 300.0
 POLL_BATCH = 200
 """Status polls queued at most per pass; the rest are found at the next pass."""
 
@@ -71,6 +73,7 @@ class Worker:
         }
         self._status = StatusService(parts.store)
         self._running: set[asyncio.Task[None]] = set()
+        self._next_prune = 0.0
         self.ran = 0
 
     # ------------------------------------------------------------------ loop
@@ -99,7 +102,14 @@ class Worker:
         while time.monotonic() < deadline:
             await self.sweep()
             if await self._claim() == 0 and not self._running:
-                break
+                # Nothing due: wait for a job due before the deadline (a retry backing off),
+                # else stop.
+                due = await self._parts.queue.next_due()
+                wait = (due - utcnow()).total_seconds() if due is not None else None
+                if wait is None or time.monotonic() + wait >= deadline:
+                    break
+                await asyncio.sleep(max(0.01, min(wait, self._poll)))
+                continue
             if self._running:
                 await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
         if self._running:
@@ -128,7 +138,11 @@ class Worker:
 
     async def sweep(self) -> int:
         """Queue a settle job for each repair whose change died, and a poll job for each
-        repair whose status poll is due; how many were found."""
+        repair whose status poll is due; how many were found. Now and then, finished jobs
+        older than a week are deleted."""
+        if time.monotonic() >= self._next_prune:
+            self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+            await self._parts.queue.prune(KEEP_DONE_JOBS)
         abandoned = await self._parts.store.abandoned()
         if abandoned:
             await self._parts.queue.enqueue(

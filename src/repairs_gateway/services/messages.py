@@ -11,6 +11,8 @@ and is retried on a sender's 429 or 5xx; a refusal (400) is not retried and is s
 from __future__ import annotations
 
 import logging
+import random
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -68,11 +70,48 @@ class Planned:
     personalisation: dict[str, str]
 
 
+PAUSE_BASE_SECONDS = 1.0
+PAUSE_CAP_SECONDS = 10.0
+PAUSE_JITTER_SECONDS = 1.0
+
+
+class SenderPauses:
+    """When a council's sender answers "not now" (a 429, a 5xx, no answer), every message of
+    that council waits a while, in this process, instead of each job trying on its own
+    backoff. Without it a sender's rate limit is never left: Notify counts the refused
+    requests too, so hundreds of jobs retrying each on its own keep its window full and
+    nothing more is sent (``bench/notify_throughput.py`` showed this). The pause doubles
+    while the sender keeps refusing (to ``PAUSE_CAP_SECONDS``) and ends at its first success;
+    at most the sends already under way when it starts meet the refusal."""
+
+    def __init__(self) -> None:
+        self._until: dict[str, float] = {}
+        self._strikes: dict[str, int] = {}
+
+    def remaining(self, council_id: str) -> float:
+        """Seconds the council's sender is still paused for (0: not paused)."""
+        return max(0.0, self._until.get(council_id, 0.0) - time.monotonic())
+
+    def refused(self, council_id: str) -> None:
+        """The sender refused for now: pause, longer if it refused after the last pause."""
+        if self.remaining(council_id) > 0:
+            return  # sends under way when the pause began: the same refusal
+        strikes = self._strikes.get(council_id, 0) + 1
+        self._strikes[council_id] = strikes
+        pause = min(PAUSE_CAP_SECONDS, PAUSE_BASE_SECONDS * 2 ** (strikes - 1))
+        self._until[council_id] = time.monotonic() + pause
+
+    def succeeded(self, council_id: str) -> None:
+        self._strikes.pop(council_id, None)
+        self._until.pop(council_id, None)
+
+
 class MessageService:
     """Plans, sends and follows up messages."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._pauses = SenderPauses()
 
     # ------------------------------------------------------------------ events
 
@@ -172,6 +211,13 @@ class MessageService:
             until = quiet_until(utcnow(), council.zone, spec.quiet_hours.start, spec.quiet_hours.end)
             if until is not None:
                 raise SendLater("quiet hours for texts", (until - utcnow()).total_seconds())
+        paused = self._pauses.remaining(council.spec.id)
+        if paused > 0:
+            # Spread the waiting messages over a second, so they do not all try at once.
+            raise SendLater(
+                "the sender asked us to wait (rate limit or outage)",
+                paused + random.uniform(0, PAUSE_JITTER_SECONDS),
+            )
         async with self._sessions.begin() as session:
             row = await session.scalar(select(Message).where(Message.key == message.key))
             if row is None:
@@ -219,7 +265,9 @@ class MessageService:
                 await self.contact_failed(repair.id)
             return False
         except AdapterError as exc:
+            self._pauses.refused(council.spec.id)
             raise SendLater(f"{message.kind} not sent: {exc} ({exc.detail})") from exc
+        self._pauses.succeeded(council.spec.id)
         await self._mark_sent(message.key, sent.id)
         return True
 

@@ -3,12 +3,15 @@ and not the other. The file is the standard; the app is checked against it."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from openapi_spec_validator import validate
+from pydantic import BaseModel
 
 from repairs_gateway.api.app import create_app
+from repairs_gateway.api.schemas import HistoryEventOut, HistoryType, RepairIn, RepairOut
 from repairs_gateway.config.loader import GatewayConfig
+from repairs_gateway.domain.history import RESIDENT_EVENTS
 from repairs_gateway.settings import Settings
 from repairs_gateway.spec import spec_document
 
@@ -100,3 +103,18 @@ def test_the_staff_operations_name_the_staff_role() -> None:
         if method in METHODS and {"bearerAuth": ["staff"]} in operation.get("security", [])
     }
     assert staff == {"listRepairs", "retryRepair"}
+
+
+def _members(model: type[BaseModel]) -> set[str]:
+    return {info.alias or name for name, info in model.model_fields.items()}
+
+
+def test_the_repair_bodies_have_the_members_of_the_spec() -> None:
+    schemas = spec_document()["components"]["schemas"]
+    assert _members(RepairOut) == set(schemas["Repair"]["properties"])
+    assert set(schemas["Repair"]["required"]) == _members(RepairOut)
+    assert _members(HistoryEventOut) == set(schemas["HistoryEvent"]["properties"])
+    assert set(get_args(HistoryType)) == set(schemas["HistoryEvent"]["properties"]["type"]["enum"])
+    # A resident's history never names an event only staff see.
+    assert set(get_args(HistoryType)) == {kind.value for kind in RESIDENT_EVENTS}
+    assert _members(RepairIn) == set(schemas["RepairRequest"]["properties"])

@@ -40,6 +40,7 @@ def render(problem: Problem, request: Request) -> JSONResponse:
         "detail": problem.detail,
         "instance": instance_of(request.url.path),
     }
+    body.update({k: v for k, v in problem.extensions.items() if k not in body})
     if problem.errors:
         body["errors"] = [
             {"field": e.field, "location": e.location, "message": e.message} for e in problem.errors

@@ -34,6 +34,8 @@ class Problem(Exception):
     detail: str
     errors: list[FieldError] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
+    extensions: dict[str, Any] = field(default_factory=dict)
+    """Further members the spec defines for this type (``existingReference``)."""
 
     def __post_init__(self) -> None:
         super().__init__(self.detail)
@@ -115,6 +117,7 @@ ERROR_TABLE: dict[type[errors.DomainError], tuple[int, str]] = {
     errors.RepairNotFound: (404, "repair-not-found"),
     errors.WindowTaken: (409, "window-unavailable"),
     errors.RepairStateConflict: (409, "repair-state-conflict"),
+    errors.DuplicateRepair: (409, "duplicate-repair"),
     errors.ChangeInProgress: (409, "request-in-progress"),
     errors.BackendDown: (503, "backend-unavailable"),
 }
@@ -153,4 +156,7 @@ def from_domain(error: errors.DomainError, path: Mapping[str, Any], query: Mappi
         field_errors.append(FieldError(name, locate(error.field, path, query), error.message))
         if not isinstance(error, errors.TriageExit):
             detail = f"{name}: {error.message}"
-    return Problem(status, kind, title, detail, field_errors, headers)
+    extensions: dict[str, Any] = {}
+    if isinstance(error, errors.DuplicateRepair):
+        extensions["existingReference"] = error.reference
+    return Problem(status, kind, title, detail, field_errors, headers, extensions)

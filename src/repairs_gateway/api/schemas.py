@@ -104,6 +104,7 @@ class RepairIn(Wire):
     description: Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(_stripped)]
     contact: ContactIn
     window_id: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
+    new_problem: Annotated[bool, Field(strict=True)] = False
 
 
 class RescheduleIn(Wire):
@@ -184,6 +185,29 @@ class AppointmentOut(Wire):
     label: str
 
 
+HistoryType = Literal[
+    "reported",
+    "joined",
+    "booked",
+    "moved",
+    "reminder_sent",
+    "in_progress",
+    "completed",
+    "cancelled",
+    "message_failed",
+]
+
+
+class HistoryEventOut(Wire):
+    """Something that happened to a repair, in the resident's words; ``appointment`` only
+    where the event names one (left out otherwise, never null)."""
+
+    at: datetime
+    type: HistoryType
+    description: str
+    appointment: AppointmentOut | None = Field(default=None, exclude_if=lambda v: v is None)
+
+
 class RepairOut(Wire):
     """A repair, as createRepair, getRepair, cancelRepair and rescheduleRepair answer it."""
 
@@ -196,6 +220,7 @@ class RepairOut(Wire):
     description: str
     appointment: AppointmentOut | None
     next_steps: str
+    history: list[HistoryEventOut]
     created_at: datetime
     updated_at: datetime
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from repairs_gateway.api.schemas import AppointmentOut, JobOut, RepairOut
+from repairs_gateway.api.schemas import AppointmentOut, HistoryEventOut, JobOut, RepairOut
 from repairs_gateway.config.schema import TriageNodeSpec
+from repairs_gateway.domain.history import describe
 from repairs_gateway.domain.repair import public_status
 from repairs_gateway.persistence.models import Repair
 from repairs_gateway.runtime import CouncilRuntime
+from repairs_gateway.services.history import HistoryEvent, RepairAnswer
 
 CHANNELS = {"phone": "phone", "sms": "text message", "email": "email"}
 
@@ -45,8 +48,46 @@ def next_steps(row: Repair, council: CouncilRuntime) -> str:
     )
 
 
-def repair_out(row: Repair, council: CouncilRuntime) -> RepairOut:
-    """The API body of a repair."""
+def joined_steps(row: Repair, council: CouncilRuntime, channel: str) -> str:
+    """What happens next for a resident whose report joined an open repair."""
+    told = CHANNELS.get(channel, "phone")
+    words = (
+        f"This problem was already reported by another resident, as {row.reference}. "
+        f"We have added you to it and will keep you informed by {told}."
+    )
+    if row.status in ("booked", "in_progress") and row.window_start and row.window_end:
+        start = row.window_start.astimezone(council.zone)
+        end = row.window_end.astimezone(council.zone)
+        words += f" An operative will visit on {start:%A %-d %B} between {start:%H:%M} and {end:%H:%M}."
+    return words
+
+
+def history_out(events: list[HistoryEvent], council: CouncilRuntime) -> list[HistoryEventOut]:
+    """A repair's history as the resident reads it."""
+    return [
+        HistoryEventOut(
+            at=event.at,
+            type=event.kind,
+            description=describe(event.kind, event.detail, council.zone),
+            appointment=_event_appointment(event.detail, council),
+        )
+        for event in events
+    ]
+
+
+def _event_appointment(detail: dict[str, Any], council: CouncilRuntime) -> AppointmentOut | None:
+    if not detail.get("start") or not detail.get("end"):
+        return None
+    return AppointmentOut(
+        start=datetime.fromisoformat(detail["start"]).astimezone(council.zone),
+        end=datetime.fromisoformat(detail["end"]).astimezone(council.zone),
+        label=str(detail.get("label") or ""),
+    )
+
+
+def repair_out(answer: RepairAnswer, council: CouncilRuntime) -> RepairOut:
+    """The API body of a repair, with its history."""
+    row = answer.row
     appointment = None
     if row.status in ("booked", "in_progress") and row.window_start and row.window_end:
         appointment = AppointmentOut(
@@ -68,7 +109,10 @@ def repair_out(row: Repair, council: CouncilRuntime) -> RepairOut:
         triage_path=row.triage_path,
         description=row.description,
         appointment=appointment,
-        next_steps=next_steps(row, council),
+        next_steps=joined_steps(row, council, answer.joined_channel)
+        if answer.joined_channel is not None
+        else next_steps(row, council),
+        history=history_out(answer.history, council),
         created_at=row.created_at,
         updated_at=row.updated_at,
     )

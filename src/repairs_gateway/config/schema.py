@@ -172,6 +172,18 @@ class NotificationsSpec(AdapterRef):
         return self
 
 
+class DuplicatesSpec(_Strict):
+    """How a report that repeats an open repair of the same job is treated. At a communal
+    area, a report whose open repair was reported within ``communal_window_days`` joins that
+    repair (0: never joined). At a home, with ``refuse_at_homes``, a repeated report is
+    refused naming the open repair unless the caller says it is a new problem; off by
+    default, so that front-ends written before the rule (which never say so) keep working
+    until the council turns it on."""
+
+    communal_window_days: int = Field(default=30, ge=0, le=365)
+    refuse_at_homes: bool = False
+
+
 class CouncilSpec(_Strict):
     """One council: its backends, its triage tree and how it presents windows."""
 
@@ -188,6 +200,7 @@ class CouncilSpec(_Strict):
     triage: TriageNodeSpec
     sor_codes: dict[Annotated[str, Field(pattern=SOR_CODE)], JobSpec] = Field(default_factory=dict)
     notifications: NotificationsSpec = Field(default_factory=NotificationsSpec)
+    duplicates: DuplicatesSpec = Field(default_factory=DuplicatesSpec)
 
     @field_validator("timezone")
     @classmethod

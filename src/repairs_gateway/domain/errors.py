@@ -72,6 +72,15 @@ class RepairStateConflict(DomainError):
     """The repair's status forbids the change (cancelling a completed repair)."""
 
 
+class DuplicateRepair(DomainError):
+    """The report repeats an open repair of the same job at the same home; ``reference`` is
+    that repair's. The caller may say it is a new problem and report it again."""
+
+    def __init__(self, message: str, reference: str) -> None:
+        super().__init__(message)
+        self.reference = reference
+
+
 class ChangeInProgress(DomainError):
     """Another change to this repair is under way, or a crashed one is being settled;
     ``retry_after`` seconds is a fair wait before asking again."""

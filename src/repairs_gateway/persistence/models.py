@@ -93,6 +93,8 @@ class Repair(Base):
     __table_args__ = (
         UniqueConstraint("council_id", "client_id", "idempotency_key", name="uq_repairs_idempotency"),
         Index("ix_repairs_council_status", "council_id", "status", "created_at"),
+        # The open repairs at one property, looked up before a report is recorded (duplicates).
+        Index("ix_repairs_council_uprn", "council_id", "uprn"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -234,6 +236,12 @@ class RepairContact(Base):
     """Another resident who reported the same communal repair: told of it from then on."""
 
     __tablename__ = "repair_contacts"
+    __table_args__ = (
+        # A report that joined a repair keeps its Idempotency-Key, so a retry replays the join.
+        UniqueConstraint(
+            "client_id", "idempotency_key", "repair_id", name="uq_repair_contacts_idempotency"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     repair_id: Mapped[int] = mapped_column(ForeignKey("repairs.id", ondelete="CASCADE"), index=True)
@@ -242,3 +250,7 @@ class RepairContact(Base):
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     preferred_channel: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The API client and Idempotency-Key of the report that joined (None: added otherwise).
+    client_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -20,17 +20,19 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from repairs_gateway.domain.errors import (
     BackendDown,
     ChangeInProgress,
+    DuplicateRepair,
     InvalidWindow,
     RepairStateConflict,
 )
 from repairs_gateway.domain.repair import Intent, RepairStatus
 from repairs_gateway.domain.tokens import InvalidToken, TokenSigner, WindowClaim, job_fingerprint
-from repairs_gateway.persistence.models import Repair
+from repairs_gateway.persistence.models import Repair, utcnow
 from repairs_gateway.persistence.queue import NewJob
 from repairs_gateway.persistence.repair_store import Held, RepairStore
 from repairs_gateway.ports import (
@@ -47,6 +49,7 @@ from repairs_gateway.services.changes import (
     backend_key,
     job_of,
 )
+from repairs_gateway.services.duplicates import Duplicates, Joined, Reporter
 from repairs_gateway.services.jobs import RepairSpec, resolve_job
 from repairs_gateway.services.status import StatusService
 
@@ -66,6 +69,19 @@ class NewRepair:
     preferred_channel: str
     window_id: str | None
     body: dict[str, Any]
+    new_problem: bool = False
+    """The caller says it is a new problem: recorded even if it repeats an open repair."""
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """What createRepair did: the repair it answers; whether it replayed an earlier request
+    with the same Idempotency-Key; and, when the report joined an open communal repair
+    rather than making one, the channel its reporter is told by."""
+
+    row: Repair
+    replayed: bool = False
+    joined_channel: str | None = None
 
 
 def _hash_request(council_id: str, body: dict[str, Any]) -> str:
@@ -135,9 +151,12 @@ class RepairService:
         client_id: int,
         request: NewRepair,
         idempotency_key: str | None,
-    ) -> tuple[Repair, bool]:
-        """Record and, given a window, book a repair. Answers the repair and whether it was
-        replayed from an earlier request with the same Idempotency-Key."""
+        duplicates: Duplicates,
+    ) -> Created:
+        """Record and, given a window, book a repair; or, when the report repeats an open
+        repair of the same job at the same property, join it (a communal area) or refuse
+        naming it (a home, ``DuplicateRepair``), unless the caller says it is a new problem.
+        ``duplicates`` finds open repairs and adds reporters to them."""
         spec = council.spec
         digest = _hash_request(spec.id, request.body)
         # A retry replays the first answer before anything else is judged: its window id may
@@ -145,7 +164,12 @@ class RepairService:
         if idempotency_key is not None:
             existing = await self._store.replay(spec.id, client_id, idempotency_key, digest)
             if existing is not None:
-                return await self._settled(council, existing), True
+                return Created(await self._settled(council, existing), replayed=True)
+            joined = await duplicates.replayed(spec.id, client_id, idempotency_key, digest)
+            if joined is not None:
+                # The repair is another resident's: answered as it is, whatever it is doing.
+                current = await self._store.get(joined.row.id) or joined.row
+                return Created(current, replayed=True, joined_channel=joined.channel)
         job = resolve_job(council, request.repair, "repair.")
         claim = self._claim(council, request.window_id, request.uprn, job) if request.window_id else None
         address: Address | None
@@ -153,14 +177,22 @@ class RepairService:
             address = await eligible_address(council, request.uprn)
         except BackendDown:
             address = None  # the address source is down: record the repair all the same
+        triage_path = request.repair.triage_path.strip("/").lower() if request.repair.triage_path else None
+        if address is not None and not request.new_problem:
+            reporter = Reporter(
+                request.contact, request.preferred_channel, client_id, idempotency_key, digest
+            )
+            joined = await self._repeated(
+                council, duplicates, request.uprn, address, job, triage_path, reporter
+            )
+            if joined is not None:
+                return Created(joined.row, joined_channel=joined.channel)
         needs_backend = claim is not None or council.works_orders is not None
         values: dict[str, Any] = {
             "council_id": spec.id,
             "client_id": client_id,
             "uprn": request.uprn,
-            "triage_path": request.repair.triage_path.strip("/").lower()
-            if request.repair.triage_path
-            else None,
+            "triage_path": triage_path,
             "trade": job.trade,
             "duration_minutes": job.duration_minutes,
             "priority": int(job.priority),
@@ -202,15 +234,50 @@ class RepairService:
             existing = await self._store.replay(spec.id, client_id, idempotency_key, digest)
             if existing is None:
                 raise ChangeInProgress(PENDING)
-            return await self._settled(council, existing), True
+            return Created(await self._settled(council, existing), replayed=True)
         if attempt is None:
-            return row, False
+            return Created(row)
         held = self._store.adopt(row)
         async with self._store.holding(held):
             outcome = await self._changes.carry_out(
                 council, held, interactive=True, resumed=False, address=address
             )
-        return outcome.row, False
+        return Created(outcome.row)
+
+    async def _repeated(
+        self,
+        council: CouncilRuntime,
+        duplicates: Duplicates,
+        uprn: str,
+        address: Address,
+        job: Job,
+        triage_path: str | None,
+        reporter: Reporter,
+    ) -> Joined | None:
+        """The open repair a report repeats, joined at a communal area reported within the
+        council's time; ``DuplicateRepair`` naming it at a home (where the council turns that
+        on); None when there is none."""
+        spec = council.spec
+        communal = address.kind == "communal"
+        since = None
+        if communal:
+            days = spec.duplicates.communal_window_days
+            if days == 0:
+                return None  # this council never joins communal reports
+            since = utcnow() - timedelta(days=days)
+        elif not spec.duplicates.refuse_at_homes:
+            return None  # this council records a home's repeated report as new
+        found = await duplicates.open_repair(spec.id, uprn, job, triage_path, since)
+        if found is None:
+            return None
+        if not communal:
+            raise DuplicateRepair(
+                f"This property already has an open repair for the same job, {found.reference}. "
+                "If this is a different problem, report it again with newProblem set to true.",
+                found.reference,
+            )
+        # None: the open repair closed meanwhile, so this report is recorded as a new one.
+        return await duplicates.join(spec.id, found.id, reporter)
 
     async def _settled(self, council: CouncilRuntime, row: Repair) -> Repair:
         """The repair an earlier request made, once nothing is under way: a live change is

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
 
 from repairs_gateway.api.deps import Council, State, Who
 from repairs_gateway.api.problems import invalid
@@ -13,12 +13,21 @@ from repairs_gateway.api.schemas import RepairIn, RepairOut, RescheduleIn
 from repairs_gateway.api.views import repair_out
 from repairs_gateway.domain.references import InvalidReference, parse_reference
 from repairs_gateway.ports import Contact
+from repairs_gateway.services.history import RepairAnswers
 from repairs_gateway.services.jobs import RepairSpec
 from repairs_gateway.services.repairs import NewRepair
 
 router = APIRouter()
 
 Reference = Annotated[str, Path(min_length=4, max_length=32)]
+
+
+def repair_answers(gateway: State) -> RepairAnswers:
+    """The resident's repair use cases, answering each repair with its history."""
+    return RepairAnswers(gateway.repairs, gateway.sessions)
+
+
+Answers = Annotated[RepairAnswers, Depends(repair_answers)]
 
 
 def _reference(raw: str) -> str:
@@ -33,20 +42,25 @@ def _reference(raw: str) -> str:
     operation_id="createRepair",
     status_code=201,
     response_model=RepairOut,
-    responses=problems(400, 401, 403, 404, 409, 413, 415, 422),
+    responses={
+        200: {"model": RepairOut, "description": "The report joined an open repair of a communal area."},
+        **problems(400, 401, 403, 404, 409, 413, 415, 422),
+    },
 )
 async def create_repair(
     request: Request,
     response: Response,
     council: Council,
     who: Who,
-    gateway: State,
+    answers: Answers,
     body: RepairIn,
     idempotency_key: Annotated[
         str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)
     ] = None,
 ) -> RepairOut:
-    """Record a repair and, given a window, book it; answers its reference."""
+    """Record a repair and, given a window, book it; answers its reference. A report that
+    repeats an open repair of a communal area joins it (200); one of a home is a 409 naming
+    it where the council turns that on, unless ``newProblem`` says it is a new problem."""
     lacking = body.contact.missing_for_channel()
     if lacking is not None:
         raise invalid(
@@ -63,15 +77,27 @@ async def create_repair(
         contact=Contact(body.contact.name, body.contact.phone, body.contact.email),
         preferred_channel=body.contact.preferred_channel,
         window_id=body.window_id,
-        body=body.model_dump(mode="json", by_alias=True, exclude_none=True),
+        body=_request_body(body),
+        new_problem=bool(body.new_problem),
     )
-    row, replayed = await gateway.repairs.create(council, who.client_id, new, idempotency_key)
+    answer = await answers.create(council, who.client_id, new, idempotency_key)
     response.headers["Location"] = str(
-        request.url_for("get_repair", councilId=council.spec.id, reference=row.reference).path
+        request.url_for("get_repair", councilId=council.spec.id, reference=answer.row.reference).path
     )
-    if replayed:
+    if answer.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return repair_out(row, council)
+    if answer.joined:
+        response.status_code = 200
+    return repair_out(answer, council)
+
+
+def _request_body(body: RepairIn) -> dict[str, Any]:
+    """The body as compared for Idempotency-Key replays: ``newProblem`` false is the same as
+    leaving it out (as bodies were compared before the field was added)."""
+    dumped = body.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if not body.new_problem:
+        dumped.pop("newProblem", None)
+    return dumped
 
 
 @router.get(
@@ -80,10 +106,9 @@ async def create_repair(
     response_model=RepairOut,
     responses=problems(400, 401, 403, 404),
 )
-async def get_repair(council: Council, gateway: State, reference: Reference) -> RepairOut:
-    """A repair's status and appointment."""
-    row = await gateway.repairs.get(council, _reference(reference))
-    return repair_out(row, council)
+async def get_repair(council: Council, answers: Answers, reference: Reference) -> RepairOut:
+    """A repair's status, appointment and history."""
+    return repair_out(await answers.get(council, _reference(reference)), council)
 
 
 @router.post(
@@ -92,10 +117,9 @@ async def get_repair(council: Council, gateway: State, reference: Reference) -> 
     response_model=RepairOut,
     responses=problems(400, 401, 403, 404, 409, 503),
 )
-async def cancel_repair(council: Council, gateway: State, reference: Reference) -> RepairOut:
+async def cancel_repair(council: Council, answers: Answers, reference: Reference) -> RepairOut:
     """Cancel a repair and free its window."""
-    row = await gateway.repairs.cancel(council, _reference(reference))
-    return repair_out(row, council)
+    return repair_out(await answers.cancel(council, _reference(reference)), council)
 
 
 @router.post(
@@ -105,8 +129,7 @@ async def cancel_repair(council: Council, gateway: State, reference: Reference) 
     responses=problems(400, 401, 403, 404, 409, 413, 415, 422, 503),
 )
 async def reschedule_repair(
-    council: Council, gateway: State, reference: Reference, body: RescheduleIn
+    council: Council, answers: Answers, reference: Reference, body: RescheduleIn
 ) -> RepairOut:
     """Move a repair to another window, or book one that has none yet."""
-    row = await gateway.repairs.reschedule(council, _reference(reference), body.window_id)
-    return repair_out(row, council)
+    return repair_out(await answers.reschedule(council, _reference(reference), body.window_id), council)

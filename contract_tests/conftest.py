@@ -7,8 +7,11 @@ implementation instead, taking the same options as ``repairs-gateway contract-te
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -20,7 +23,7 @@ from repairs_gateway.contract.endpoint import Endpoint
 from repairs_gateway.contract.report import Report
 from repairs_gateway.contract.schema import operation_ids
 from repairs_gateway.contract.session import ContractSession
-from repairs_gateway.contract.targets import discover_targets
+from repairs_gateway.contract.targets import ContractTarget, TargetEnvironment, discover_targets
 from repairs_gateway.demo.contract_gateway import serve_gateway
 
 LIVE = "live"
@@ -92,13 +95,28 @@ def _live_endpoint(config: pytest.Config) -> Endpoint:
     )
 
 
+def with_every_rule(target: ContractTarget) -> ContractTarget:
+    """``target`` with the rules a council may turn on turned on in each of its councils (a
+    home's repeated report refused), so that the in-process run checks them too."""
+
+    @contextmanager
+    def start() -> Iterator[TargetEnvironment]:
+        with target.start() as environment:
+            councils = copy.deepcopy(dict(environment.councils))
+            for council in councils.get("councils", []):
+                council.setdefault("duplicates", {})["refuse_at_homes"] = True
+            yield dataclasses.replace(environment, councils=councils)
+
+    return ContractTarget(target.name, start, target.description)
+
+
 @pytest.fixture(scope="session")
 def endpoint(target_name: str, pytestconfig: pytest.Config) -> Iterator[Endpoint]:
     """The implementation under test: live, or the gateway served on a target."""
     if target_name == LIVE:
         yield _live_endpoint(pytestconfig)
         return
-    with serve_gateway(discover_targets()[target_name]) as served:
+    with serve_gateway(with_every_rule(discover_targets()[target_name])) as served:
         yield served
 
 

@@ -1,4 +1,5 @@
-"""The gateway's own promises: idempotent retries, unforgeable window ids, tenant isolation."""
+"""The gateway's own promises: idempotent retries, repeated reports, unforgeable window ids,
+tenant isolation."""
 
 from __future__ import annotations
 
@@ -6,12 +7,18 @@ from contract_tests.conftest import Contract
 from repairs_gateway.contract.promises import (
     authentication_and_isolation,
     idempotent_retries,
+    repeated_reports,
     unforgeable_window_ids,
 )
 
 
 def test_retries_with_the_same_key_make_one_repair(contract: Contract) -> None:
     idempotent_retries(contract.session, contract.data)
+    contract.assert_passed(contract.session.report)
+
+
+def test_a_repeated_report_is_not_booked_twice(contract: Contract) -> None:
+    repeated_reports(contract.session, contract.data)
     contract.assert_passed(contract.session.report)
 
 

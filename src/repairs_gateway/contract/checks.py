@@ -18,7 +18,12 @@ PROBLEM_TYPES: dict[int, frozenset[str]] = {
     403: frozenset({"/problems/forbidden"}),
     404: frozenset({"/problems/council-not-found", "/problems/repair-not-found"}),
     409: frozenset(
-        {"/problems/window-unavailable", "/problems/request-in-progress", "/problems/repair-state-conflict"}
+        {
+            "/problems/window-unavailable",
+            "/problems/request-in-progress",
+            "/problems/repair-state-conflict",
+            "/problems/duplicate-repair",
+        }
     ),
     413: frozenset({"/problems/payload-too-large"}),
     415: frozenset({"/problems/unsupported-media-type"}),

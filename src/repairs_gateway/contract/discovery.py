@@ -31,6 +31,9 @@ class TargetData:
     councils: list[str] = field(default_factory=list)
     postcodes: list[str] = field(default_factory=list)
     uprns: list[str] = field(default_factory=list)
+    # The properties by kind, for the checks of a repeated report (homes and communal areas).
+    dwellings: list[str] = field(default_factory=list)
+    communal: list[str] = field(default_factory=list)
     jobs: list[JobLeaf] = field(default_factory=list)
     exits: list[str] = field(default_factory=list)
     window_ids: list[str] = field(default_factory=list)
@@ -93,6 +96,13 @@ def discover(session: ContractSession) -> TargetData:
         if uprns:
             data.postcodes.append(postcode)
             data.uprns.extend(u for u in uprns if u not in data.uprns)
+        for address in addresses:
+            if not isinstance(address, dict) or not isinstance(address.get("uprn"), str):
+                continue
+            kinds = {"dwelling": data.dwellings, "communal": data.communal}
+            listed = kinds.get(str(address.get("kind")))
+            if listed is not None and address["uprn"] not in listed:
+                listed.append(address["uprn"])
     if not data.uprns:
         session.report.skip(PART, "no postcode with eligible properties was found: pass --postcode")
     if not data.jobs:
@@ -114,7 +124,8 @@ def discover(session: ContractSession) -> TargetData:
 
 
 def _seed_repairs(session: ContractSession, data: TargetData) -> None:
-    """Two repairs to look up, cancel and move: one recorded without a window, one booked."""
+    """Two repairs to look up, cancel and move: one recorded without a window, one booked
+    (each a new problem, so neither is taken for a repeat of the other)."""
     if not (data.uprns and data.jobs):
         return
     base = {
@@ -122,6 +133,7 @@ def _seed_repairs(session: ContractSession, data: TargetData) -> None:
         "repair": {"triagePath": data.jobs[0].path},
         "description": "Contract test: the kitchen sink is blocked.",
         "contact": {"name": "Contract Test", "phone": "07700 900123", "preferredChannel": "sms"},
+        "newProblem": True,
     }
     bodies = [base]
     if data.window_ids:

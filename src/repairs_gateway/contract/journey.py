@@ -5,6 +5,7 @@ window whose capacity is used up is no longer offered."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from schemathesis import Case, Response
@@ -184,8 +185,11 @@ class Journey:
         except LinkError as exc:
             self.check(False, page_case, page, "link createRepairInFirstWindow", str(exc))
             return
+        # A new problem: earlier parts may have left an open repair of this job at this property,
+        # and a repeated report of it is not booked (see createRepair).
+        body = {**linked.body, "newProblem": True} if isinstance(linked.body, dict) else linked.body
         create_case = self.session.case(
-            "createRepair", path=linked.path, body=linked.body, headers={"Idempotency-Key": str(uuid.uuid4())}
+            "createRepair", path=linked.path, body=body, headers={"Idempotency-Key": str(uuid.uuid4())}
         )
         created = self.send(create_case)
         if not self.status_is(create_case, created, 201, "createRepair into a free window"):
@@ -202,6 +206,7 @@ class Journey:
             f"a repair booked into a free window has status {repair.get('status')!r}, not 'booked'",
         )
         self.check_appointment(create_case, created, first)
+        self.check_history(create_case, created, ["reported", "booked"])
         self.check(
             repair.get("job", {}).get("trade") == job.trade
             and repair.get("job", {}).get("durationMinutes") == job.duration_minutes,
@@ -232,6 +237,37 @@ class Journey:
             f"the appointment {appointment} is not the window {slot(window)}",
         )
 
+    def check_history(self, case: Case[Any], response: Response | None, expected: list[str]) -> None:
+        """The repair's ``history`` is a list, oldest first, whose types are ``expected`` in
+        order (other events may come between them, such as a reminder)."""
+        history = (body_of(response) or {}).get("history")
+        if not self.check(
+            isinstance(history, list),
+            case,
+            response,
+            "history present",
+            f"the repair has no history list: {history!r}",
+        ):
+            return
+        assert isinstance(history, list)
+        moments = [event.get("at") for event in history if isinstance(event, dict)]
+        self.check(
+            moments == sorted(moments, key=_moment),
+            case,
+            response,
+            "history oldest first",
+            f"the history is not in date order: {moments}",
+        )
+        types = [event.get("type") for event in history if isinstance(event, dict)]
+        remaining = iter(types)
+        self.check(
+            all(kind in remaining for kind in expected),
+            case,
+            response,
+            f"history holds {', '.join(expected)}",
+            f"the history's types are {types}; expected {expected} in that order",
+        )
+
     def follow_repair(
         self, create_case: Case[Any], created: Response, first: dict[str, Any], second: dict[str, Any]
     ) -> None:
@@ -255,6 +291,7 @@ class Journey:
                 f"status is {body_of(got).get('status')!r}, not 'booked'",
             )
             self.check_appointment(get_case, got, first)
+            self.check_history(get_case, got, ["reported", "booked"])
         lower_case = self.session.case("getRepair", path={"reference": reference.lower()})
         lower = self.send(lower_case)
         if self.status_is(lower_case, lower, 200, "getRepair with the reference in lower case"):
@@ -278,6 +315,7 @@ class Journey:
                 f"status is {body_of(moved).get('status')!r}, not 'booked'",
             )
             self.check_appointment(move_case, moved, second)
+            self.check_history(move_case, moved, ["reported", "booked", "moved"])
         cancel_case = self.session.case("cancelRepair", path=links["cancelCreatedRepair"].path)
         cancelled = self.send(cancel_case)
         if self.status_is(cancel_case, cancelled, 200, "cancelRepair of a booked repair"):
@@ -299,6 +337,7 @@ class Journey:
                 "cancelled repair reports cancelled",
                 f"a cancelled repair reports status {body_of(after).get('status')!r}",
             )
+            self.check_history(get_case, after, ["reported", "booked", "moved", "cancelled"])
         again = self.send(cancel_case)
         if self.status_is(cancel_case, again, 200, "cancelRepair repeated"):
             self.check(
@@ -324,6 +363,14 @@ class Journey:
             return
         case = self.session.case("getRepair", path={"reference": reference}, council=other)
         self.status_is(case, self.send(case), 404, f"getRepair of a {self.council} reference under {other}")
+
+
+def _moment(value: Any) -> Any:
+    """An RFC 3339 timestamp as a comparable moment (offsets differ between answers)."""
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def use_up_capacity(session: ContractSession, data: TargetData) -> None:
@@ -397,8 +444,14 @@ def use_up_capacity(session: ContractSession, data: TargetData) -> None:
 
 
 def query_body(query: dict[str, str]) -> dict[str, Any]:
-    """A createRepair body for the property and triage path of an appointments query."""
-    return {"uprn": query["uprn"], "repair": {"triagePath": query["triagePath"]}, "contact": contact()}
+    """A createRepair body for the property and triage path of an appointments query, as a
+    new problem (each booking is a repair of its own, not a repeated report)."""
+    return {
+        "uprn": query["uprn"],
+        "repair": {"triagePath": query["triagePath"]},
+        "contact": contact(),
+        "newProblem": True,
+    }
 
 
 def _cancel_all(session: ContractSession, references: list[str], part: str) -> None:

@@ -14,6 +14,7 @@ from repairs_gateway.contract.schema import operation_ids
 from repairs_gateway.contract.session import ContractSession
 
 IDEMPOTENCY = "idempotency"
+DUPLICATES = "repeated reports"
 WINDOW_IDS = "window ids"
 ISOLATION = "tenant isolation"
 
@@ -52,6 +53,8 @@ def _repair_body(data: TargetData, **changes: Any) -> dict[str, Any]:
         "repair": {"triagePath": data.jobs[0].path},
         "description": "Contract test: idempotent retry.",
         "contact": contact(),
+        # Not a repeat of the suite's other repairs at this property (see createRepair).
+        "newProblem": True,
     }
     body.update(changes)
     return body
@@ -123,6 +126,163 @@ def idempotent_retries(session: ContractSession, data: TargetData) -> None:
     )
     _expect_status(
         session, part, accepted_case, (201,), "a key whose first request created nothing, used again"
+    )
+
+
+# ---------------------------------------------------------------------------- repeated reports
+
+
+def _report(
+    session: ContractSession, part: str, body: dict[str, Any], key: str | None = None
+) -> tuple[Case[Any], Response | None]:
+    case = session.case("createRepair", body=body, headers={"Idempotency-Key": key or str(uuid.uuid4())})
+    return case, session.send(case, part)
+
+
+def repeated_reports(session: ContractSession, data: TargetData) -> None:
+    """A report that repeats an open repair of the same job: at a home, 409
+    ``duplicate-repair`` naming it (or, where the council has not turned that on, a new
+    repair), and a new repair with ``newProblem``; at a communal area, 200 with the open
+    repair, which the reporter joined (a retry replays the join)."""
+    part = DUPLICATES
+    if not data.jobs or not (data.dwellings or data.communal):
+        session.report.skip(part, "no property of a known kind or no bookable job (see discovery)")
+        return
+    made: list[str] = []
+    base = {
+        "repair": {"triagePath": data.jobs[0].path},
+        "description": "Contract test: a problem reported twice.",
+        "contact": contact(),
+    }
+    if data.dwellings:
+        _repeated_at_home(session, {**base, "uprn": data.dwellings[0]}, made)
+    else:
+        session.report.skip(part, "no home (an address of kind dwelling) at the postcodes given")
+    if data.communal:
+        _repeated_at_communal_area(session, {**base, "uprn": data.communal[0]}, made)
+    else:
+        session.report.skip(part, "no communal area (an address of kind communal) at the postcodes given")
+    for reference in made:
+        session.send(session.case("cancelRepair", path={"reference": reference}), part)
+
+
+def _repeated_at_home(session: ContractSession, body: dict[str, Any], made: list[str]) -> None:
+    part = DUPLICATES
+    first_case, first = _report(session, part, {**body, "newProblem": True})
+    if not session.expect(
+        _status(first) == 201, first_case, first, part, "a new problem at a home: expected 201", "not created"
+    ):
+        return
+    reference = body_of(first).get("reference")
+    made.append(reference)
+    again_case, again = _report(session, part, body)
+    if _status(again) == 201:
+        # Allowed: the council records a home's repeated report as new (it has not turned the
+        # refusal on). It is then a repair of its own.
+        made.append(body_of(again).get("reference"))
+        session.expect(
+            body_of(again).get("reference") != reference,
+            again_case,
+            again,
+            part,
+            "a repeated report recorded as new is another repair",
+            f"answered the open repair {reference!r} with 201",
+        )
+        return
+    if session.expect(
+        _status(again) == 409 and _problem_type(again) == "/problems/duplicate-repair",
+        again_case,
+        again,
+        part,
+        "a repeated report at a home: expected 409 duplicate-repair (or 201, recorded as new)",
+        f"answered {_status(again)} {_problem_type(again)!r}",
+    ):
+        named = body_of(again).get("existingReference")
+        session.expect(
+            named == reference,
+            again_case,
+            again,
+            part,
+            "duplicate-repair names the open repair",
+            f"existingReference is {named!r}, the open repair is {reference!r}",
+        )
+    new_case, new = _report(session, part, {**body, "newProblem": True})
+    if session.expect(
+        _status(new) == 201,
+        new_case,
+        new,
+        part,
+        "newProblem at a home with an open repair of the job: expected 201",
+        f"answered {_status(new)}",
+    ):
+        made.append(body_of(new).get("reference"))
+        session.expect(
+            body_of(new).get("reference") != reference,
+            new_case,
+            new,
+            part,
+            "newProblem makes another repair",
+            f"answered the open repair {reference!r} again",
+        )
+
+
+def _repeated_at_communal_area(session: ContractSession, body: dict[str, Any], made: list[str]) -> None:
+    part = DUPLICATES
+    first_case, first = _report(session, part, {**body, "newProblem": True})
+    if not session.expect(
+        _status(first) == 201,
+        first_case,
+        first,
+        part,
+        "a new problem at a communal area: expected 201",
+        "not created",
+    ):
+        return
+    reference = body_of(first).get("reference")
+    made.append(reference)
+    neighbour = {**body, "contact": {**contact(), "name": "Contract Neighbour", "phone": "07700 900456"}}
+    key = str(uuid.uuid4())
+    joined_case, joined = _report(session, part, neighbour, key)
+    if _status(joined) == 201:
+        # A council may set its time for joining communal reports to none.
+        made.append(body_of(joined).get("reference"))
+        session.report.skip(part, "the council recorded a second communal report as new (no joining)")
+        return
+    if not session.expect(
+        _status(joined) == 200,
+        joined_case,
+        joined,
+        part,
+        "a repeated report at a communal area: expected 200 (joined)",
+        f"answered {_status(joined)}",
+    ):
+        return
+    answer = body_of(joined)
+    session.expect(
+        answer.get("reference") == reference,
+        joined_case,
+        joined,
+        part,
+        "the report joined the open repair",
+        f"answered {answer.get('reference')!r}, the open repair is {reference!r}",
+    )
+    types = [e.get("type") for e in answer.get("history") or [] if isinstance(e, dict)]
+    session.expect(
+        types[-1:] == ["joined"],
+        joined_case,
+        joined,
+        part,
+        "the joined repair's history ends with joined",
+        f"the history's types are {types}",
+    )
+    replay_case, replay = _report(session, part, neighbour, key)
+    session.expect(
+        _status(replay) == 200 and body_of(replay).get("reference") == reference,
+        replay_case,
+        replay,
+        part,
+        "a retried joining report replays the join",
+        f"answered {_status(replay)} {body_of(replay).get('reference') if replay else None!r}",
     )
 
 

@@ -13,6 +13,7 @@ from repairs_gateway.contract.journey import Journey, use_up_capacity
 from repairs_gateway.contract.promises import (
     authentication_and_isolation,
     idempotent_retries,
+    repeated_reports,
     unforgeable_window_ids,
 )
 from repairs_gateway.contract.properties import check_operation
@@ -34,6 +35,7 @@ SCRIPTED: list[tuple[str, Callable[[ContractSession, TargetData], None]]] = [
     ("journey", lambda session, data: Journey(session, data).walk()),
     ("capacity", use_up_capacity),
     ("idempotency", idempotent_retries),
+    ("repeated reports", repeated_reports),
     ("window ids", unforgeable_window_ids),
     ("tenant isolation", authentication_and_isolation),
 ]

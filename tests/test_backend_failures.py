@@ -71,8 +71,9 @@ class FlakyCalendar:
         return await self._inner.status(booking)
 
 
-@pytest.fixture
-async def flaky(make_gateway: Any) -> tuple[Gateway, Switch]:
+async def flaky_gateway(make_gateway: Any, **settings: Any) -> tuple[Gateway, Switch]:
+    """Northfield on a calendar the test switches off and on (short time limits, and any
+    other ``settings``)."""
     switch = Switch()
 
     def build(settings: CalendarSettings, context: AdapterContext) -> FlakyCalendar:
@@ -86,8 +87,14 @@ async def flaky(make_gateway: Any) -> tuple[Gateway, Switch]:
         plugins={"flaky-calendar": plugin},
         backend_timeout_seconds=0.3,
         booking_timeout_seconds=0.6,
+        **settings,
     )
     return gateway, switch
+
+
+@pytest.fixture
+async def flaky(make_gateway: Any) -> tuple[Gateway, Switch]:
+    return await flaky_gateway(make_gateway)
 
 
 @pytest.mark.parametrize("mode", ["down", "slow", "bug"])

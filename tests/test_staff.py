@@ -17,7 +17,7 @@ from repairs_gateway.worker.runner import Worker
 
 from gateway_support import Gateway, make_dead, on_both_databases
 from journey import NORTHFIELD, OTHER_UPRN, create, field_names, first_window, repair_body
-from test_backend_failures import FlakyCalendar, Switch
+from test_backend_failures import Switch, flaky_gateway
 
 SOUTHMOOR = "/v1/councils/southmoor"
 SOUTHMOOR_REPAIR = {"uprn": "200034560001", "repair": {"triagePath": "heating/radiator"}}
@@ -26,25 +26,7 @@ SOUTHMOOR_REPAIR = {"uprn": "200034560001", "repair": {"triagePath": "heating/ra
 @pytest.fixture
 async def flaky(make_gateway: Any) -> tuple[Gateway, Switch]:
     """Northfield on a calendar the test switches off and on."""
-    from repairs_gateway.builtin.calendar import CalendarSettings, build_calendar
-    from repairs_gateway.demo.data import demo_document
-    from repairs_gateway.ports import AdapterContext, AdapterPlugin
-
-    switch = Switch()
-
-    def build(settings: CalendarSettings, context: AdapterContext) -> FlakyCalendar:
-        return FlakyCalendar(build_calendar(settings, context), switch)
-
-    plugin = AdapterPlugin("flaky-calendar", frozenset({"scheduler"}), CalendarSettings, build)
-    document = demo_document()
-    document["councils"][0]["schedulers"][0]["adapter"] = "flaky-calendar"
-    gateway: Gateway = await make_gateway(
-        document=document,
-        plugins={"flaky-calendar": plugin},
-        backend_timeout_seconds=0.3,
-        booking_timeout_seconds=0.6,
-    )
-    return gateway, switch
+    return await flaky_gateway(make_gateway)
 
 
 async def listing(gateway: Gateway, key: str, council: str = NORTHFIELD, **params: Any) -> Any:

@@ -19,33 +19,13 @@ from repairs_gateway.worker.runner import Worker
 
 from gateway_support import Gateway, empty_tables, on_both_databases
 from journey import NORTHFIELD, OTHER_UPRN, create, repair_body, windows
-from test_backend_failures import FlakyCalendar, Switch
+from test_backend_failures import Switch, flaky_gateway
 
 
 @pytest.fixture
 async def flaky(make_gateway: Any) -> tuple[Gateway, Switch]:
     """Northfield on a calendar the test switches off and on, with quick retries."""
-    from repairs_gateway.builtin.calendar import CalendarSettings, build_calendar
-    from repairs_gateway.demo.data import demo_document
-    from repairs_gateway.ports import AdapterContext, AdapterPlugin
-
-    switch = Switch()
-
-    def build(settings: CalendarSettings, context: AdapterContext) -> FlakyCalendar:
-        return FlakyCalendar(build_calendar(settings, context), switch)
-
-    plugin = AdapterPlugin("flaky-calendar", frozenset({"scheduler"}), CalendarSettings, build)
-    document = demo_document()
-    document["councils"][0]["schedulers"][0]["adapter"] = "flaky-calendar"
-    gateway: Gateway = await make_gateway(
-        document=document,
-        plugins={"flaky-calendar": plugin},
-        backend_timeout_seconds=0.3,
-        booking_timeout_seconds=0.6,
-        retry_base_seconds=0.05,
-        retry_cap_seconds=0.1,
-    )
-    return gateway, switch
+    return await flaky_gateway(make_gateway, retry_base_seconds=0.05, retry_cap_seconds=0.1)
 
 
 def worker_of(gateway: Gateway) -> Worker:

@@ -131,12 +131,14 @@ async def test_a_full_window_is_a_409_and_stores_nothing(make_gateway: Any) -> N
 @on_both_databases
 async def test_twenty_concurrent_bookings_of_a_last_place_make_exactly_one(make_gateway: Any) -> None:
     gateway: Gateway = await make_gateway(document=_single_place_calendar())
-    uprns = ["100012345001", "100012345002", "100012345003", "100012345900", "100012346014"]
+    # Homes only: a second report at a communal area joins the first (200), which is
+    # right, but would make the count of refusals depend on who won the race.
+    uprns = ["100012345001", "100012345002", "100012345003", "100012346014"]
     ids = []
     for uprn in uprns:  # a window id per property, all for the same window
         page = await windows(gateway, uprn)
         ids.append((uprn, page["days"][0]["windows"][0]["id"]))
-    attempts = [create(gateway, repair_body(ids[i % 5][1], uprn=ids[i % 5][0])) for i in range(20)]
+    attempts = [create(gateway, repair_body(ids[i % 4][1], uprn=ids[i % 4][0])) for i in range(20)]
     answers = await asyncio.gather(*attempts)
     codes = sorted(a.status_code for a in answers)
     assert codes.count(201) == 1, codes

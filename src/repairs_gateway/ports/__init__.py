@@ -20,7 +20,7 @@ The package is the bottom layer of the gateway and imports nothing else of it:
 
 * ``types``: the data that crosses the interface (``Address``, ``Job``, ``Slot``, ...);
 * ``errors``: the typed errors an adapter raises, and ``PluginError``;
-* ``roles``: the Protocols of the three roles and the optional capabilities;
+* ``roles``: the Protocols of the four roles and the optional capabilities;
 * ``plugin``: ``AdapterPlugin``, the context a factory gets, and ``check_roles``;
 * ``postcodes``: the UK postcode normaliser every address source needs.
 
@@ -52,6 +52,7 @@ from repairs_gateway.ports.roles import (
     ROLE_PROTOCOLS,
     AddressSource,
     Closable,
+    HazardSource,
     Notifier,
     ReceiptReader,
     Role,
@@ -69,6 +70,8 @@ from repairs_gateway.ports.types import (
     BookingStatus,
     Contact,
     DeliveryReceipt,
+    Hazard,
+    HazardKind,
     Job,
     MessageChannel,
     OutgoingMessage,
@@ -98,6 +101,9 @@ __all__ = [
     "Closable",
     "Contact",
     "DeliveryReceipt",
+    "Hazard",
+    "HazardKind",
+    "HazardSource",
     "InvalidPostcode",
     "Job",
     "MessageChannel",

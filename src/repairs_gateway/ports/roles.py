@@ -1,6 +1,6 @@
 """The roles an adapter can play, as runtime-checkable Protocols, and the optional
-capabilities (``WorksOrderCanceller``, ``SentMessageFinder``, ``ReceiptReader``,
-``StatusPushReader``, ``Closable``)."""
+capabilities (``WorksOrderCanceller``, ``HazardSource``, ``SentMessageFinder``,
+``ReceiptReader``, ``StatusPushReader``, ``Closable``)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from repairs_gateway.ports.types import (
     BookingRequest,
     BookingState,
     DeliveryReceipt,
+    Hazard,
     Job,
     OutgoingMessage,
     SentMessage,
@@ -80,6 +81,20 @@ class WorksOrderCanceller(Protocol):
 
     async def cancel_order(self, works_order_ref: str) -> None:
         """Cancel the works order; cancelling twice is not an error."""
+        ...
+
+
+@runtime_checkable
+class HazardSource(Protocol):
+    """Optional, for an ``AddressSource`` or ``WorksOrderSink`` whose housing system records
+    cautionary alerts and asbestos hazards (UH's ``GetPropertyAlerts`` and
+    ``GetPropertyAsbestosHazards``). The gateway reads them when it raises a works order or
+    books, and passes them on in ``WorksOrderRequest.hazards`` and ``BookingRequest.hazards``
+    for operatives; residents never see them."""
+
+    async def hazards_at(self, address: Address) -> Sequence[Hazard]:
+        """The hazards recorded at the property (by ``address.property_ref`` where the system
+        has its own references); empty when there are none."""
         ...
 
 

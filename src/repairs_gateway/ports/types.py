@@ -81,6 +81,23 @@ class Contact:
     email: str | None = None
 
 
+HazardKind = Literal["alert", "asbestos", "unread"]
+"""``alert``: a cautionary alert (a violent occupant, a dog, a lone-worker warning);
+``asbestos``: a recorded asbestos hazard; ``unread``: the housing system could not be asked,
+so operatives must check before visiting."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hazard:
+    """Something an operative must know before visiting a property. For operatives only:
+    passed to works orders and schedulers' order notes, never shown to residents."""
+
+    kind: HazardKind
+    code: str
+    description: str
+    location: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class BookingRequest:
     """Book ``job`` at ``address`` into ``slot``. ``reference`` is the gateway's repair
@@ -95,16 +112,19 @@ class BookingRequest:
     description: str
     contact: Contact
     works_order_ref: str | None = None
+    hazards: tuple[Hazard, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Booking:
     """A booking the backend holds. ``backend_refs`` are the backend's identifiers (e.g.
     ``{"orderId": "1021", "bookingId": "2042"}``), kept by the gateway and passed back on
-    every later call about this booking."""
+    every later call about this booking. ``works_order_ref`` is the housing system's works
+    order the booking was made for, where one was raised (DRS files the order under it)."""
 
     reference: str
     backend_refs: Mapping[str, str] = field(default_factory=dict)
+    works_order_ref: str | None = None
 
 
 class BookingStatus(StrEnum):
@@ -135,6 +155,7 @@ class WorksOrderRequest:
     job: Job
     description: str
     contact: Contact
+    hazards: tuple[Hazard, ...] = ()
 
 
 MessageChannel = Literal["sms", "email"]

@@ -1,5 +1,5 @@
 """The roles an adapter can play, as runtime-checkable Protocols, and the optional
-capabilities (``WorksOrderCanceller``, ``HazardSource``, ``SentMessageFinder``,
+capabilities (``PropertyLookup``, ``WorksOrderCanceller``, ``HazardSource``, ``SentMessageFinder``,
 ``ReceiptReader``, ``StatusPushReader``, ``Closable``)."""
 
 from __future__ import annotations
@@ -34,6 +34,20 @@ class AddressSource(Protocol):
 
     async def address(self, uprn: str) -> Address | None:
         """The eligible property with this UPRN, or None."""
+        ...
+
+
+@runtime_checkable
+class PropertyLookup(Protocol):
+    """Optional, for an ``AddressSource`` whose system finds properties by its own reference
+    and not by UPRN (UH's web services). The gateway remembers, in its database, the
+    ``property_ref`` of every address the source answered, and asks by that reference when
+    it needs one property again (in another process, or after a restart); ``address(uprn)``
+    may then answer None for a UPRN the adapter has not seen."""
+
+    async def address_by_ref(self, property_ref: str) -> Address | None:
+        """The eligible property with this backend reference (its eligibility checked now),
+        or None when it is unknown or no longer eligible."""
         ...
 
 

@@ -28,6 +28,7 @@ from repairs_gateway.ports import (
     BookingState,
     BookingStatus,
     Contact,
+    Hazard,
     Job,
     NotFound,
     ReceiptRefused,
@@ -218,18 +219,21 @@ class DrsScheduler:
         says the booking is scheduled; anything less is undone and raised."""
         sor = self._sor_code(request.job)
         start, end = self._window(request.slot)
+        # Where the housing system raised a works order, DRS files the job under it, as
+        # councils ran UH with DRS: the operative's job and the HMS order are one number.
+        number = request.works_order_ref or request.reference
         order = self._order(
-            number=request.reference,
+            number=number,
             address=request.address,
             job=request.job,
             sor=sor,
-            comments=_comments(request.description, request.reference),
+            comments=_comments(request.description, request.reference, request.hazards),
             target=end,
             contact=request.contact,
-            works_order_ref=request.works_order_ref,
+            secondary=request.reference if request.works_order_ref else None,
         )
         created, drs_booking = await self._create(order)
-        booking = _booking(request.reference, created, drs_booking)
+        booking = _booking(request.reference, created, drs_booking, request.works_order_ref)
         try:
             await self._schedule(self._booking_payload(drs_booking, created, start, end))
         except AdapterError as failure:
@@ -348,7 +352,7 @@ class DrsScheduler:
         """Move the booking to another window with scheduleBooking; the old window is
         kept if the new one is not free."""
         start, end = self._window(slot)
-        order = await self._find(booking.reference, booking)
+        order = await self._find(_number(booking), booking)
         drs_booking = _pick_booking(order, booking)
         try:
             await self._schedule(self._booking_payload(drs_booking, order, start, end, job=job))
@@ -357,7 +361,7 @@ class DrsScheduler:
             # before failing.
             if not await self._holds(booking, start, end, failure):
                 raise
-        return _booking(booking.reference, order, drs_booking)
+        return _booking(booking.reference, order, drs_booking, booking.works_order_ref)
 
     async def _holds(
         self, booking: Booking, start: datetime, end: datetime, failure: AdapterError
@@ -365,7 +369,7 @@ class DrsScheduler:
         """Whether DRS holds the booking in exactly this window (False if unsure, with
         the reason added to ``failure``'s detail)."""
         try:
-            held = _pick_booking(await self._find(booking.reference, booking), booking)
+            held = _pick_booking(await self._find(_number(booking), booking), booking)
         except AdapterError as unsure:
             failure.detail = f"{failure.detail}; outcome unknown: {unsure.detail or unsure}"
             return False
@@ -374,7 +378,7 @@ class DrsScheduler:
     async def cancel(self, booking: Booking) -> None:
         """Delete the order; an order DRS no longer holds is already cancelled."""
         try:
-            order = await self._find(booking.reference, booking)
+            order = await self._find(_number(booking), booking)
         except NotFound:
             return
         try:
@@ -383,7 +387,7 @@ class DrsScheduler:
             # The delete may have happened though its answer was lost or unreadable: look
             # before failing.
             try:
-                await self._find(booking.reference, booking)
+                await self._find(_number(booking), booking)
             except NotFound:
                 return
             except AdapterError as unsure:
@@ -392,7 +396,7 @@ class DrsScheduler:
 
     async def status(self, booking: Booking) -> BookingState:
         """The booking's life-cycle state in DRS and its planned window."""
-        order = await self._find(booking.reference, booking)
+        order = await self._find(_number(booking), booking)
         drs_booking = _pick_booking(order, booking)
         raw = drs_booking.get("bookingLifeCycleStatus")
         mapped = _STATUS_MAP.get(str(raw))
@@ -466,7 +470,7 @@ class DrsScheduler:
         comments: str,
         target: datetime,
         contact: Contact | None = None,
-        works_order_ref: str | None = None,
+        secondary: str | None = None,
     ) -> dict[str, Any]:
         location_id = self._location_id(address)
         # Free text goes without what XML cannot carry, or the request could not be sent;
@@ -485,7 +489,7 @@ class DrsScheduler:
             "phone": phone,
             "primaryOrderNumber": number,
             "priority": self._settings.priorities[job.priority],
-            "secondaryOrderNumber": works_order_ref,
+            "secondaryOrderNumber": secondary,
             "targetDate": _utc(target),
             "theBookingCodes": [self._code(number, sor, job)],
             "theLocation": {
@@ -642,11 +646,36 @@ def _slot_ref(start: datetime, end: datetime) -> str:
     return f"{_REF_PREFIX}{start.isoformat()}/{end.isoformat()}"
 
 
-def _comments(description: str, reference: str) -> str:
+def _comments(description: str, reference: str, hazards: Sequence[Hazard] = ()) -> str:
     """orderComments: required, 1 to 255 characters as DRS (Java) counts them, and only
-    characters XML can carry."""
+    characters XML can carry. Hazards come first, so that when the text is too long it is
+    the resident's description that is cut, never what an operative must know."""
     text = " ".join(xml_safe(description).split()) or f"Repair {reference} reported online"
+    if hazards:
+        text = f"{_hazard_note(hazards)} | {text}"
     return java_trim(text, MAX_ORDER_COMMENTS)
+
+
+_HAZARD_LABELS = {"alert": "ALERT", "asbestos": "ASBESTOS", "unread": "CHECK"}
+
+
+def _hazard_note(hazards: Sequence[Hazard]) -> str:
+    """Hazards for operatives, in one line (``ALERT VIO: violent occupant; ASBESTOS (loft):
+    ...``)."""
+    parts = []
+    for hazard in hazards:
+        where = f" ({xml_safe(hazard.location)})" if hazard.location else ""
+        label = _HAZARD_LABELS.get(hazard.kind, hazard.kind.upper())
+        code = f" {xml_safe(hazard.code)}" if hazard.kind == "alert" and hazard.code else ""
+        parts.append(f"{label}{code}{where}: {' '.join(xml_safe(hazard.description).split())}")
+    return "; ".join(parts)
+
+
+def _number(booking: Booking) -> str:
+    """The primaryOrderNumber DRS files the booking under: the works order's, where one was
+    raised, else our repair reference."""
+    refs = booking.backend_refs
+    return refs.get("primaryOrderNumber") or booking.works_order_ref or booking.reference
 
 
 def _first_booking(order: Any) -> dict[str, Any]:
@@ -673,11 +702,17 @@ def _pick_booking(order: Mapping[str, Any], booking: Booking) -> dict[str, Any]:
     )
 
 
-def _booking(reference: str, order: Mapping[str, Any], drs_booking: Mapping[str, Any]) -> Booking:
+def _booking(
+    reference: str,
+    order: Mapping[str, Any],
+    drs_booking: Mapping[str, Any],
+    works_order_ref: str | None = None,
+) -> Booking:
     return Booking(
         reference=reference,
         backend_refs={
             "orderId": str(order["orderId"]),
             "bookingId": str(drs_booking["bookingId"]),
         },
+        works_order_ref=works_order_ref,
     )

@@ -24,10 +24,13 @@ from repairs_gateway.ports import (
     BookingRequest,
     BookingState,
     DeliveryReceipt,
+    Hazard,
+    HazardSource,
     Job,
     NotFound,
     Notifier,
     OutgoingMessage,
+    PropertyLookup,
     ReceiptReader,
     Scheduler,
     SentMessage,
@@ -140,6 +143,28 @@ class GuardedAddresses:
         """See ``AddressSource.address``."""
         return await self._caller.call(
             self._name, "address", lambda: self._inner.address(uprn), idempotent=True
+        )
+
+    async def address_by_ref(self, property_ref: str) -> Address | None:
+        """See ``PropertyLookup.address_by_ref``; None when the source cannot be asked so."""
+        inner = self._inner
+        if not isinstance(inner, PropertyLookup):
+            return None
+        return await self._caller.call(
+            self._name, "address_by_ref", lambda: inner.address_by_ref(property_ref), idempotent=True
+        )
+
+
+class GuardedHazards:
+    """A ``HazardSource`` whose calls go through the ``BackendCaller``."""
+
+    def __init__(self, inner: HazardSource, name: str, caller: BackendCaller) -> None:
+        self._inner, self._name, self._caller = inner, name, caller
+
+    async def hazards_at(self, address: Address) -> Sequence[Hazard]:
+        """See ``HazardSource.hazards_at``."""
+        return await self._caller.call(
+            self._name, "hazards_at", lambda: self._inner.hazards_at(address), idempotent=True
         )
 
 

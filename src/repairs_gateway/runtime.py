@@ -11,16 +11,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from repairs_gateway.config.loader import BoundAdapter, CouncilConfig, GatewayConfig
 from repairs_gateway.config.schema import CouncilSpec
 from repairs_gateway.domain.triage import Catalogue
+from repairs_gateway.persistence.known_properties import KnownProperties, RememberingAddresses
 from repairs_gateway.ports import (
     AdapterContext,
     AddressSource,
     Closable,
+    HazardSource,
+    PropertyLookup,
     Scheduler,
 )
 from repairs_gateway.registry import build_adapter
 from repairs_gateway.resilience import (
     BackendCaller,
     GuardedAddresses,
+    GuardedHazards,
     GuardedNotifier,
     GuardedScheduler,
     GuardedWorksOrders,
@@ -38,6 +42,8 @@ class CouncilRuntime:
     routes: dict[str, str]
     works_orders: GuardedWorksOrders | None = None
     notifier: GuardedNotifier | None = None
+    # Where the housing system records cautionary alerts and asbestos (for operatives).
+    hazards: GuardedHazards | None = None
     raw_adapters: list[Any] = field(default_factory=list)
 
     @property
@@ -74,7 +80,7 @@ def build_council(
         raw.append(scheduler)
         schedulers[route.name] = GuardedScheduler(scheduler, bound.plugin.name, caller)
         routes.update({trade: route.name for trade in route.trades})
-    works = None
+    works = sink = None
     if config.works_orders is not None:
         sink = _build(config.works_orders, context)
         raw.append(sink)
@@ -84,16 +90,32 @@ def build_council(
         sender = _build(config.notifications, context)
         raw.append(sender)
         notifier = GuardedNotifier(sender, config.notifications.plugin.name, caller)
+    guarded = GuardedAddresses(address_source, config.addresses.plugin.name, caller)
+    addresses: AddressSource = guarded
+    if isinstance(address_source, PropertyLookup):
+        addresses = RememberingAddresses(spec.id, guarded, guarded, KnownProperties(sessions))
     return CouncilRuntime(
         spec=spec,
         catalogue=Catalogue(spec),
-        addresses=GuardedAddresses(address_source, config.addresses.plugin.name, caller),
+        addresses=addresses,
         schedulers=schedulers,
         routes=routes,
         works_orders=works,
         notifier=notifier,
+        hazards=_hazards(config, sink, address_source, caller),
         raw_adapters=raw,
     )
+
+
+def _hazards(
+    config: CouncilConfig, sink: Any, address_source: Any, caller: BackendCaller
+) -> GuardedHazards | None:
+    """The council's hazard source: its works-order system's, else its address source's."""
+    if isinstance(sink, HazardSource) and config.works_orders is not None:
+        return GuardedHazards(sink, config.works_orders.plugin.name, caller)
+    if isinstance(address_source, HazardSource):
+        return GuardedHazards(address_source, config.addresses.plugin.name, caller)
+    return None
 
 
 def build_councils(

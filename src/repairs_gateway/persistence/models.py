@@ -86,6 +86,19 @@ class RegisterAddress(Base):
     property_ref: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
+class KnownProperty(Base):
+    """The backend's own reference of a property an address source answered, kept so that
+    a source that cannot look up by UPRN (UH) can be asked by that reference later, from any
+    process (``PropertyLookup``). Eligibility is not kept: it is asked again each time."""
+
+    __tablename__ = "known_properties"
+
+    council_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    uprn: Mapped[str] = mapped_column(String(12), primary_key=True)
+    property_ref: Mapped[str] = mapped_column(String(32))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Repair(Base):
     """A repair a resident reported: stored before any backend is called."""
 
@@ -95,6 +108,8 @@ class Repair(Base):
         Index("ix_repairs_council_status", "council_id", "status", "created_at"),
         # The open repairs at one property, looked up before a report is recorded (duplicates).
         Index("ix_repairs_council_uprn", "council_id", "uprn"),
+        # A scheduler's push may name a repair by the works order it was filed under (DRS).
+        Index("ix_repairs_council_works_order", "council_id", "works_order_ref"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -81,6 +81,17 @@ class RepairStore:
             raise RepairNotFound(f"repair {reference} was not found", "reference")
         return row
 
+    async def by_works_order(self, council_id: str, works_order_ref: str) -> Repair | None:
+        """The council's repair raised as this works order, if any."""
+        async with self._sessions() as session:
+            return await session.scalar(
+                select(Repair)
+                .where(Repair.council_id == council_id)
+                .where(Repair.works_order_ref == works_order_ref)
+                .order_by(Repair.id.desc())
+                .limit(1)
+            )
+
     async def get(self, repair_id: int) -> Repair | None:
         """The repair with this id, if it still exists."""
         async with self._sessions() as session:

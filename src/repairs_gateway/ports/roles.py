@@ -155,8 +155,9 @@ class StatusPushReader(Protocol):
     next poll: nothing in a push is believed beyond the references it names."""
 
     def read_push(self, headers: Mapping[str, str], body: bytes) -> Sequence[str]:
-        """The references (``Booking.reference``: the gateway's repair references) of the
-        bookings a push concerns; empty when it names none of this adapter's. ``headers`` are
+        """The references of the bookings a push concerns (``Booking.reference``, the
+        gateway's repair reference, or ``Booking.works_order_ref`` where the backend files
+        bookings under the works order); empty when it names none of this adapter's. ``headers`` are
         the request's, names in lower case. Raises ``ReceiptRefused`` when the caller is not
         the backend (a wrong or missing credential, which must be compared in constant time,
         or pushes not configured) and ``BackendRejected`` when the body is no push it reads."""

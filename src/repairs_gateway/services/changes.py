@@ -34,6 +34,7 @@ from repairs_gateway.ports import (
     BookingState,
     BookingStatus,
     Contact,
+    Hazard,
     Job,
     NotFound,
     Priority,
@@ -44,6 +45,13 @@ from repairs_gateway.ports import (
 )
 from repairs_gateway.runtime import CouncilRuntime
 from repairs_gateway.services.addresses import eligible_address
+
+UNREAD_HAZARDS = Hazard(
+    "unread",
+    "UNREAD",
+    "Cautionary alerts and asbestos records could not be read from the housing system: "
+    "check them before visiting",
+)
 
 log = logging.getLogger("repairs_gateway.repairs")
 S = RepairStatus
@@ -156,6 +164,7 @@ class ChangeRunner:
         restore: dict[str, Any] | None = None,
     ) -> Outcome:
         row = held.row
+        hazards: tuple[Hazard, ...] | None = None
         if address is None:
             try:
                 address = await eligible_address(council, row.uprn)
@@ -174,10 +183,17 @@ class ChangeRunner:
                 )
             intent = replace(intent, step="works_order")
             await held.record(intent=intent)
+            hazards = await hazards_at(council, address)
             try:
                 reference = await council.works_orders.raise_order(
                     WorksOrderRequest(
-                        council.spec.id, row.reference, address, job_of(row), row.description, _contact(row)
+                        council.spec.id,
+                        row.reference,
+                        address,
+                        job_of(row),
+                        row.description,
+                        _contact(row),
+                        hazards,
                     )
                 )
             except AdapterError as exc:
@@ -196,7 +212,7 @@ class ChangeRunner:
                     status=S.NEEDS_ATTENTION, backend_note="its scheduler is no longer configured"
                 )
             )
-        booking = Booking(row.reference, row.backend_refs)
+        booking = Booking(row.reference, row.backend_refs, row.works_order_ref)
         if resumed:
             try:
                 state: BookingState | None = await scheduler.status(booking)
@@ -238,6 +254,7 @@ class ChangeRunner:
             row.description,
             _contact(row),
             row.works_order_ref,
+            hazards if hazards is not None else await hazards_at(council, address),
         )
         try:
             made = await scheduler.book(request)
@@ -311,7 +328,7 @@ class ChangeRunner:
         row = held.row
         assert intent.scheduler is not None and intent.start is not None and intent.end is not None
         scheduler = council.schedulers[intent.scheduler]
-        booking = Booking(row.reference, row.backend_refs)
+        booking = Booking(row.reference, row.backend_refs, row.works_order_ref)
         if resumed:
             try:
                 state = await scheduler.status(booking)
@@ -378,7 +395,7 @@ class ChangeRunner:
         scheduler = council.schedulers.get(row.scheduler or "")
         if scheduler is not None:
             try:
-                await scheduler.cancel(Booking(row.reference, row.backend_refs))
+                await scheduler.cancel(Booking(row.reference, row.backend_refs, row.works_order_ref))
             except NotFound:
                 pass  # the backend holds nothing: cancelled already
             except AdapterError as exc:
@@ -406,6 +423,19 @@ def settle_job(council_id: str, repair_id: int, attempt: str, delay: float = 0.0
         repair_id=repair_id,
         delay_seconds=delay,
     )
+
+
+async def hazards_at(council: CouncilRuntime, address: Address) -> tuple[Hazard, ...]:
+    """What operatives must know of the property, from the council's housing system. When it
+    cannot be asked the booking goes ahead, and operatives are told to check before visiting:
+    a repair is not left waiting on a read that only informs the visit."""
+    if council.hazards is None:
+        return ()
+    try:
+        return tuple(await council.hazards.hazards_at(address))
+    except AdapterError as exc:
+        log.warning("hazards at %s could not be read: %s (%s)", address.uprn, exc, exc.detail)
+        return (UNREAD_HAZARDS,)
 
 
 async def withdraw_order(council: CouncilRuntime, works_order_ref: str) -> str:

@@ -95,7 +95,7 @@ class StatusService:
         if scheduler is None:
             return Followed(row)  # its scheduler is no longer configured
         try:
-            state = await scheduler.status(Booking(row.reference, row.backend_refs))
+            state = await scheduler.status(Booking(row.reference, row.backend_refs, row.works_order_ref))
         except NotFound:
             # The scheduler holds no such booking any more (DRS deletes cancelled orders):
             # telling the resident an operative is coming would be untrue.
@@ -118,7 +118,7 @@ class StatusService:
         if scheduler is None:
             return row
         try:
-            state = await scheduler.status(Booking(row.reference, row.backend_refs))
+            state = await scheduler.status(Booking(row.reference, row.backend_refs, row.works_order_ref))
         except AdapterError:
             return row
         asked = Intent("book", "", row.scheduler, row.window_start, row.window_end)
@@ -161,7 +161,12 @@ class StatusService:
             try:
                 row = await self._store.load(council.spec.id, reference)
             except RepairNotFound:
-                continue
+                # Schedulers that file a job under the housing system's works order name
+                # the repair by that order (DRS's primaryOrderNumber on a UH council).
+                found = await self._store.by_works_order(council.spec.id, reference)
+                if found is None:
+                    continue
+                row = found
             if row.scheduler != scheduler_name:
                 continue
             known += 1

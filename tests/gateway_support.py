@@ -22,6 +22,7 @@ TABLES = (
     "calendar_bookings",
     "calendar_load",
     "jobs",
+    "known_properties",
     "messages",
     "repair_contacts",
     "repair_events",

@@ -61,6 +61,9 @@ class ApiClient(Base):
     # "resident" (a front-end for residents) or "staff" (may list repairs and retry jobs).
     scope: Mapped[str] = mapped_column(String(16), default="resident")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set by `clients revoke`: the key is refused from then on. The row stays, since repairs
+    # name the client that reported them.
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ApiClientCouncil(Base):
@@ -76,7 +79,10 @@ class RegisterAddress(Base):
     """A property in the built-in address register."""
 
     __tablename__ = "register_addresses"
-    __table_args__ = (Index("ix_register_addresses_postcode", "council_id", "postcode"),)
+    # The lookup by postcode filters on the first two and orders by the third, so this index
+    # answers it alone at any size; without uprn here a planner with no statistics took the
+    # primary key for its order and scanned the whole council.
+    __table_args__ = (Index("ix_register_addresses_postcode_uprn", "council_id", "postcode", "uprn"),)
 
     council_id: Mapped[str] = mapped_column(String(63), primary_key=True)
     uprn: Mapped[str] = mapped_column(String(12), primary_key=True)

@@ -59,6 +59,10 @@ class UnreadableAnswer(BackendRejected):
     carried the call out all the same."""
 
 
+class _TokenRefused(BackendRejected):
+    """A 401 for the token itself (expired, revoked): worth one more try with a new one."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Token:
     value: str
@@ -113,14 +117,14 @@ class NorthgateClient:
         self, method: str, path: str, params: Mapping[str, str] | None, body: Mapping[str, Any] | None
     ) -> httpx.Response:
         token = await self._current_token()
-        response = await self._send(method, path, params, body, token)
-        if response.status_code == 401 and _error_code(response) in TOKEN_PROBLEMS:
+        try:
+            return await self._send(method, path, params, body, token)
+        except _TokenRefused as refused:
             # A 401 means the call was not carried out, so sending it again is safe even
             # for a POST; the token may have been revoked or expired before its time.
-            log.info("Northgate refused the token (%s); fetching a new one", _error_code(response))
-            token = await self._renew(token)
-            response = await self._send(method, path, params, body, token)
-        return response
+            log.info("Northgate refused the token (%s); fetching a new one", refused.detail)
+        token = await self._renew(token)
+        return await self._send(method, path, params, body, token)
 
     async def _current_token(self) -> str:
         token = self._token
@@ -200,6 +204,8 @@ class NorthgateClient:
                 # not the backend saying it does not know the thing asked for.
                 raise BackendRejected(REFUSED, detail=f"{what}: HTTP 404 without an error body")
             raise NorthgateNotFound(REFUSED, code=code, detail=f"{what}: {_error_text(response)}")
+        if status == 401 and _error_code(response) in TOKEN_PROBLEMS:
+            raise _TokenRefused(LOGIN_REFUSED, detail=f"{what}: HTTP 401: {_error_text(response)}")
         if status in (401, 403):
             raise BackendRejected(LOGIN_REFUSED, detail=f"{what}: HTTP {status}: {_error_text(response)}")
         if 400 <= status < 500:

@@ -17,6 +17,8 @@ from repairs_gateway.conformance import (
     FaultyTransport,
     SchedulerConformance,
     SchedulerHarness,
+    WorksOrderConformance,
+    WorksOrderHarness,
 )
 
 __all__ = [
@@ -28,6 +30,8 @@ __all__ = [
     "FaultyTransport",
     "SchedulerConformance",
     "SchedulerHarness",
+    "WorksOrderConformance",
+    "WorksOrderHarness",
 ]
 
 warnings.warn(

@@ -15,7 +15,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from repairs_gateway.conformance import AddressSourceHarness, FaultControl, SchedulerHarness
+from repairs_gateway.conformance import (
+    AddressSourceHarness,
+    FaultControl,
+    SchedulerHarness,
+    WorksOrderHarness,
+)
 from repairs_gateway.ports import (
     Address,
     BackendRejected,
@@ -24,11 +29,13 @@ from repairs_gateway.ports import (
     BookingRequest,
     BookingState,
     BookingStatus,
+    Hazard,
     Job,
     NotFound,
     Slot,
     SlotQuery,
     SlotUnavailable,
+    WorksOrderRequest,
     normalise_postcode,
 )
 
@@ -272,10 +279,10 @@ class RescheduleStaysScheduler(GoodScheduler):
 
 # Stored as the backend's staff typed them; "nf12ab" is the same postcode as "NF1 2AB".
 PROPERTIES = (
-    Address("100000000001", ("1 Mill Lane", "Northfield"), "NF1 1AA"),
-    Address("100000000002", ("2 Mill Lane", "Northfield"), "NF1 1AA"),
+    Address("100000000001", ("1 Mill Lane", "Northfield"), "NF1 1AA", property_ref="ML1"),
+    Address("100000000002", ("2 Mill Lane", "Northfield"), "NF1 1AA", property_ref="ML2"),
     Address("100000000003", ("Flat 1, Weir House", "Northfield"), "nf12ab", property_ref="WH1"),
-    Address("100000000004", ("Weir House communal areas", "Northfield"), "nf12ab", "communal"),
+    Address("100000000004", ("Weir House communal areas", "Northfield"), "nf12ab", "communal", "WHC"),
 )
 KNOWN_POSTCODES = {"NF1 1AA": ["100000000001", "100000000002"], "NF1 2AB": ["100000000003", "100000000004"]}
 
@@ -298,6 +305,11 @@ class GoodAddresses:
         """The property with this UPRN."""
         await self.backend.round_trip()
         return next((self._answer(a) for a in PROPERTIES if a.uprn == uprn), None)
+
+    async def address_by_ref(self, property_ref: str) -> Address | None:
+        """The property with this backend reference (a ``PropertyLookup``)."""
+        await self.backend.round_trip()
+        return next((self._answer(a) for a in PROPERTIES if a.property_ref == property_ref), None)
 
 
 class UnnormalisedAddresses(GoodAddresses):
@@ -354,6 +366,96 @@ class UnknownUprnRaises(GoodAddresses):
         return found
 
 
+class ForgetfulLookupAddresses(GoodAddresses):
+    """Breaks: address_by_ref finds each property answered by its reference."""
+
+    async def address_by_ref(self, property_ref: str) -> Address | None:
+        """Knows only the first property."""
+        return await super().address_by_ref(property_ref) if property_ref == "ML1" else None
+
+
+# --------------------------------------------------------------------------- works orders
+
+HAZARD_PROPERTY = PROPERTIES[2]
+
+
+class GoodWorksOrders:
+    """Raises numbered orders, cancels them, and knows one property's hazards."""
+
+    def __init__(self, backend: FakeBackend | None = None) -> None:
+        self.backend = backend or FakeBackend()
+        self.open: dict[str, bool] = {}
+
+    def _number(self) -> str:
+        return f"WO{len(self.open) + 1:06d}"
+
+    async def raise_order(self, request: WorksOrderRequest) -> str:
+        """An order per request; an SoR code the backend does not know is refused."""
+        await self.backend.round_trip()
+        if request.job.sor_code == "UNKNOWN":
+            raise BackendRejected("no such SoR code", detail="UNKNOWN")
+        number = self._number()
+        self.open[number] = True
+        return number
+
+    async def cancel_order(self, works_order_ref: str) -> None:
+        """Closes the order; a closed order stays closed."""
+        await self.backend.round_trip()
+        self.open[works_order_ref] = False
+
+    async def hazards_at(self, address: Address) -> Sequence[Hazard]:
+        """An alert and an asbestos record at one property, none elsewhere."""
+        await self.backend.round_trip()
+        if address.uprn != HAZARD_PROPERTY.uprn:
+            return []
+        dog = Hazard("alert", "DOG", "Large dog: ask for it to be shut away")
+        return [dog, Hazard("asbestos", "ACM", "Loft")]
+
+
+class LongReferenceWorksOrders(GoodWorksOrders):
+    """Breaks: a works order reference is 1 to 64 characters."""
+
+    def _number(self) -> str:
+        return super()._number().rjust(65, "0")
+
+
+class OneNumberWorksOrders(GoodWorksOrders):
+    """Breaks: each repair gets its own order."""
+
+    def _number(self) -> str:
+        return "WO000001"
+
+
+class RefusalUnavailableWorksOrders(GoodWorksOrders):
+    """Breaks: a refused job is BackendRejected."""
+
+    async def raise_order(self, request: WorksOrderRequest) -> str:
+        """A refusal reported as an outage."""
+        try:
+            return await super().raise_order(request)
+        except BackendRejected as exc:
+            raise BackendUnavailable(str(exc)) from None
+
+
+class CancelTwiceRaisesWorksOrders(GoodWorksOrders):
+    """Breaks: cancelling twice is not an error."""
+
+    async def cancel_order(self, works_order_ref: str) -> None:
+        """NotFound for an order already closed."""
+        if self.open.get(works_order_ref) is False:
+            raise NotFound(f"order {works_order_ref} is closed")
+        await super().cancel_order(works_order_ref)
+
+
+class UnknownHazardWorksOrders(GoodWorksOrders):
+    """Breaks: hazards are alerts or asbestos, with a description."""
+
+    async def hazards_at(self, address: Address) -> Sequence[Hazard]:
+        """A kind the gateway does not know."""
+        found = await super().hazards_at(address)
+        return [replace(h, kind="fire") for h in found]  # type: ignore[arg-type]
+
+
 # --------------------------------------------------------------------------- harnesses
 
 
@@ -383,6 +485,32 @@ def address_source_harness(
     return AddressSourceHarness(
         source=fake(pretend),
         known_postcodes=KNOWN_POSTCODES,
+        down={"connection refused": pretend.control("down")},
+        hang=pretend.control("hang"),
+        malformed={"garbage": pretend.control("garbage")},
+        timeout=OWN_TIMEOUT,
+        gateway_timeout=GATEWAY_TIMEOUT,
+        timeout_margin=MARGIN,
+    )
+
+
+def works_order_harness(
+    fake: type[GoodWorksOrders], backend: type[FakeBackend] = FakeBackend
+) -> WorksOrderHarness:
+    """A harness over a fresh fake works-order sink."""
+    pretend = backend()
+    sink = fake(pretend)
+
+    async def is_open(reference: str) -> bool:
+        return sink.open.get(reference, False)
+
+    return WorksOrderHarness(
+        sink=sink,
+        address=PROPERTIES[0],
+        job=Job("plumbing", 60, sor_code="20060020"),
+        refused_job=Job("plumbing", 60, sor_code="UNKNOWN"),
+        hazard_address=HAZARD_PROPERTY,
+        is_open=is_open,
         down={"connection refused": pretend.control("down")},
         hang=pretend.control("hang"),
         malformed={"garbage": pretend.control("garbage")},

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from repairs_gateway.conformance import AddressSourceConformance, SchedulerConformance
+from repairs_gateway.conformance import AddressSourceConformance, SchedulerConformance, WorksOrderConformance
 
 pytest_plugins = ["pytester"]
 
@@ -121,6 +121,12 @@ ADDRESS_CASES = [
     ("BlankLineAddresses", "FakeBackend", "test_addresses_are_well_formed", "must be non-empty text"),
     ("ShoutingByUprnAddresses", "FakeBackend", "test_address_by_uprn_is_the_same_property", "1 MILL LANE"),
     ("UnknownUprnRaises", "FakeBackend", "test_unknown_uprn_is_none", "raised NotFound"),
+    (
+        "ForgetfulLookupAddresses",
+        "FakeBackend",
+        "test_a_property_lookup_finds_each_property_by_its_reference",
+        "address_by_ref('ML2') answered None",
+    ),
     ("GoodAddresses", "BareErrorsBackend", "test_backend_down_is_unavailable", "raised ConnectionError"),
     (
         "GoodAddresses",
@@ -142,6 +148,53 @@ def test_address_source_kit_fails_exactly_the_rule_broken(
     harness = f"fakes.address_source_harness(fakes.{fake}, fakes.{backend})"
     outcomes = run_kit(pytester, "AddressSourceConformance", "address_source_harness", harness)
     assert_only_failure(outcomes, AddressSourceConformance, failing, why)
+
+
+WORKS_ORDER_CASES = [
+    ("GoodWorksOrders", "FakeBackend", None, ""),
+    (
+        "LongReferenceWorksOrders",
+        "FakeBackend",
+        "test_an_order_is_raised_and_its_reference_is_usable",
+        "a works order reference is text of 1 to 64 characters",
+    ),
+    ("OneNumberWorksOrders", "FakeBackend", "test_each_repair_gets_its_own_order", "were both answered"),
+    (
+        "RefusalUnavailableWorksOrders",
+        "FakeBackend",
+        "test_a_refused_job_is_backend_rejected",
+        "it must be BackendRejected",
+    ),
+    (
+        "CancelTwiceRaisesWorksOrders",
+        "FakeBackend",
+        "test_a_cancelled_order_is_closed_and_cancelling_twice_is_no_error",
+        "twice raised NotFound",
+    ),
+    ("UnknownHazardWorksOrders", "FakeBackend", "test_hazards_are_well_formed", "kind='fire'"),
+    ("GoodWorksOrders", "BareErrorsBackend", "test_backend_down_is_unavailable", "raised ConnectionError"),
+    (
+        "GoodWorksOrders",
+        "NoTimeLimitBackend",
+        "test_hanging_backend_is_unavailable_within_the_adapter_timeout",
+        "did not answer within",
+    ),
+    ("GoodWorksOrders", "KeyErrorBackend", "test_malformed_answers_raise_typed_errors", "raised KeyError"),
+]
+
+
+@pytest.mark.parametrize(
+    ("fake", "backend", "failing", "why"),
+    WORKS_ORDER_CASES,
+    ids=[f"{c[0]}-{c[1]}" for c in WORKS_ORDER_CASES],
+)
+def test_works_order_kit_fails_exactly_the_rule_broken(
+    pytester: pytest.Pytester, fake: str, backend: str, failing: str | None, why: str
+) -> None:
+    """A works-order sink that breaks one rule fails that rule's test and no other."""
+    harness = f"fakes.works_order_harness(fakes.{fake}, fakes.{backend})"
+    outcomes = run_kit(pytester, "WorksOrderConformance", "works_order_harness", harness)
+    assert_only_failure(outcomes, WorksOrderConformance, failing, why)
 
 
 def test_a_rule_declared_not_applicable_is_skipped_with_the_reason(pytester: pytest.Pytester) -> None:

@@ -1,8 +1,9 @@
 """The adaptor conformance kit: the behaviour every adaptor must show, as pytest tests.
 
-An adaptor package subclasses ``AddressSourceConformance`` or ``SchedulerConformance`` in
-its own tests and defines the fixture the class needs (``address_source_harness`` or
-``scheduler_harness``), answering a harness that builds the adaptor against its simulator.
+An adaptor package subclasses ``AddressSourceConformance``, ``SchedulerConformance`` or
+``WorksOrderConformance`` in its own tests and defines the fixture the class needs
+(``address_source_harness``, ``scheduler_harness`` or ``works_order_harness``), answering a
+harness that builds the adaptor against its simulator.
 See ``docs/writing-an-adaptor.md``.
 """
 
@@ -14,6 +15,7 @@ pytest.register_assert_rewrite(
     "repairs_gateway.conformance.checks",
     "repairs_gateway.conformance.diary",
     "repairs_gateway.conformance.scheduler",
+    "repairs_gateway.conformance.works_orders",
 )
 
 from repairs_gateway.conformance.address_source import AddressSourceConformance  # noqa: E402
@@ -24,8 +26,10 @@ from repairs_gateway.conformance.harness import (  # noqa: E402
     FaultRule,
     Faults,
     SchedulerHarness,
+    WorksOrderHarness,
 )
 from repairs_gateway.conformance.scheduler import SchedulerConformance  # noqa: E402
+from repairs_gateway.conformance.works_orders import WorksOrderConformance  # noqa: E402
 
 __all__ = [
     "AddressSourceConformance",
@@ -36,4 +40,6 @@ __all__ = [
     "FaultyTransport",
     "SchedulerConformance",
     "SchedulerHarness",
+    "WorksOrderConformance",
+    "WorksOrderHarness",
 ]

@@ -24,7 +24,7 @@ from repairs_gateway.conformance.checks import (
     check_own_timeout,
 )
 from repairs_gateway.conformance.harness import AddressSourceHarness
-from repairs_gateway.ports import Address, InvalidPostcode, normalise_postcode
+from repairs_gateway.ports import Address, InvalidPostcode, PropertyLookup, normalise_postcode
 
 _UPRN = re.compile(r"^[0-9]{1,12}$")
 KINDS = ("dwelling", "communal")
@@ -63,10 +63,14 @@ def _operations(harness: AddressSourceHarness) -> Operations:
     async def prepare() -> list[Operation]:
         known = await _some_address(harness)
         source = harness.source
-        return [
+        operations: list[Operation] = [
             ("addresses_at", lambda: source.addresses_at(known.postcode)),
             ("address", lambda: source.address(known.uprn)),
         ]
+        if isinstance(source, PropertyLookup) and known.property_ref:
+            ref = known.property_ref
+            operations.append(("address_by_ref", lambda: source.address_by_ref(ref)))
+        return operations
 
     return prepare
 
@@ -154,6 +158,28 @@ class AddressSourceConformance:
                 if again != a:
                     different.append(f"address({a.uprn!r}) answered {again!r}, addresses_at answered {a!r}")
         assert not different, "\n".join(different)
+
+    async def test_a_property_lookup_finds_each_property_by_its_reference(
+        self, address_source_harness: AddressSourceHarness
+    ) -> None:
+        """For a ``PropertyLookup``: every address answered carries its ``property_ref``, and
+        ``address_by_ref`` answers that property unchanged; an unknown reference is None."""
+        source = address_source_harness.source
+        if not isinstance(source, PropertyLookup):
+            pytest.skip("the source has no address_by_ref (PropertyLookup): nothing to hold it to")
+        wrong: list[str] = []
+        for addresses in (await _found(address_source_harness)).values():
+            for a in addresses:
+                if not a.property_ref:
+                    wrong.append(f"uprn {a.uprn} carries no property_ref to be found by")
+                    continue
+                again = await source.address_by_ref(a.property_ref)
+                if again != a:
+                    wrong.append(f"address_by_ref({a.property_ref!r}) answered {again!r}, not {a!r}")
+        unknown = await source.address_by_ref(address_source_harness.unknown_property_ref)
+        if unknown is not None:
+            wrong.append(f"an unknown reference answered {unknown!r}, not None")
+        assert not wrong, "\n".join(wrong)
 
     async def test_unknown_uprn_is_none(self, address_source_harness: AddressSourceHarness) -> None:
         """A UPRN the backend does not know is None, not an error."""

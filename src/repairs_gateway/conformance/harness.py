@@ -1,9 +1,10 @@
 """What an adaptor package hands the conformance kit: its adaptor, built against its
 simulator, and the means to steer that simulator.
 
-An adaptor package defines a fixture named ``address_source_harness`` or
-``scheduler_harness`` answering one of these, and subclasses the matching test class
-(``AddressSourceConformance``, ``SchedulerConformance``).
+An adaptor package defines a fixture named ``address_source_harness``,
+``scheduler_harness`` or ``works_order_harness`` answering one of these, and subclasses the
+matching test class (``AddressSourceConformance``, ``SchedulerConformance``,
+``WorksOrderConformance``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Literal
 
-from repairs_gateway.ports import Address, AddressSource, Contact, Job, Scheduler, Slot
+from repairs_gateway.ports import (
+    Address,
+    AddressSource,
+    Contact,
+    Job,
+    Scheduler,
+    Slot,
+    WorksOrderSink,
+)
 
 FaultControl = Callable[[], AbstractAsyncContextManager[object]]
 """Opens a span of time during which every call to the backend fails one way, e.g. an
@@ -58,13 +67,15 @@ class AddressSourceHarness(Faults):
     eligible property the simulator holds there; the adaptor must answer exactly those.
     Where the backend can hold a postcode spelt another way (lower case, no space, two
     spaces), include properties stored so: the kit asks in the normalised form only.
-    ``unknown_postcode`` and ``unknown_uprn``: ones the simulator does not hold.
+    ``unknown_postcode``, ``unknown_uprn`` and (for a ``PropertyLookup``)
+    ``unknown_property_ref``: ones the simulator does not hold.
     """
 
     source: AddressSource
     known_postcodes: Mapping[str, Collection[str]]
     unknown_postcode: str = "ZZ9 9ZZ"
     unknown_uprn: str = "999999999999"
+    unknown_property_ref: str = "ZZ9999999999"
 
 
 @dataclass(kw_only=True)
@@ -88,6 +99,32 @@ class SchedulerHarness(Faults):
     fill: Callable[[Slot], Awaitable[None]] | None = None
     max_fill_bookings: int = 10
     description: str = "Conformance kit booking: the kitchen tap drips."
+    contact: Contact = field(
+        default_factory=lambda: Contact("Conformance Kit", phone="01632 960000", email="kit@example.org")
+    )
+
+
+@dataclass(kw_only=True)
+class WorksOrderHarness(Faults):
+    """A ``WorksOrderSink`` built against its simulator.
+
+    ``address`` and ``job``: a property and a job (its ``sor_code`` one the backend knows)
+    the backend raises orders for. ``refused_job``: a job it refuses (an unknown SoR code),
+    or None where nothing can be refused. ``is_open``: asks the simulator whether it holds
+    an open (not cancelled) order with this reference. ``hazard_address``: a property
+    with cautionary alerts or asbestos recorded, for a sink that is also a
+    ``HazardSource`` (None otherwise); ``address`` should have none.
+    """
+
+    sink: WorksOrderSink
+    address: Address
+    job: Job
+    is_open: Callable[[str], Awaitable[bool]]
+    refused_job: Job | None = None
+    hazard_address: Address | None = None
+    council_id: str = "conformance"
+    reference_prefix: str = "CK"
+    description: str = "Conformance kit works order: the kitchen tap drips."
     contact: Contact = field(
         default_factory=lambda: Contact("Conformance Kit", phone="01632 960000", email="kit@example.org")
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from repairs_gateway.conformance import AddressSourceHarness, SchedulerHarness
+from repairs_gateway.conformance import AddressSourceHarness, SchedulerHarness, WorksOrderHarness
 
 GUIDE = "docs/writing-an-adaptor.md"
 
@@ -35,5 +35,15 @@ def scheduler_harness() -> SchedulerHarness:
     pytest.fail(
         "define a fixture named scheduler_harness answering a "
         f"repairs_gateway.conformance.SchedulerHarness (see {GUIDE})",
+        pytrace=False,
+    )
+
+
+@pytest.fixture
+def works_order_harness() -> WorksOrderHarness:
+    """Replaced by the adaptor package's own fixture of this name."""
+    pytest.fail(
+        "define a fixture named works_order_harness answering a "
+        f"repairs_gateway.conformance.WorksOrderHarness (see {GUIDE})",
         pytrace=False,
     )

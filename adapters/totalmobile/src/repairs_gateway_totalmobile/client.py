@@ -202,7 +202,7 @@ class TotalmobileClient:
                 detail=f"token: no bearer access_token with a positive expires_in: {sorted(body)}",
             )
         # Counted from when it was asked for: the answer may have taken a while.
-        return Token(value, asked_at + timedelta(seconds=float(lifetime)))
+        return Token(value, asked_at + timedelta(seconds=float(lifetime)), float(lifetime))
 
 
 def _json(response: httpx.Response) -> Any:

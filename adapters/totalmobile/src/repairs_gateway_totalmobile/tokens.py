@@ -21,10 +21,11 @@ Clock = Callable[[], datetime]
 
 @dataclass(frozen=True, slots=True)
 class Token:
-    """An access token and when the identity server said it expires."""
+    """An access token, when the identity server said it expires, and its lifetime."""
 
     value: str
     expires_at: datetime
+    lifetime_seconds: float
 
 
 Fetch = Callable[[], Awaitable[Token]]
@@ -45,7 +46,9 @@ class TokenCache:
     def _usable(self, token: Token | None) -> bool:
         if token is None:
             return False
-        return self._clock() < token.expires_at - timedelta(seconds=self._margin)
+        # A token living less than twice the margin is kept for half its life, not never.
+        margin = min(self._margin, token.lifetime_seconds / 2)
+        return self._clock() < token.expires_at - timedelta(seconds=margin)
 
     async def current(self) -> str:
         """A token good for a while yet; fetched if there is none."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,13 +72,30 @@ def _signer(settings: Settings) -> TokenSigner:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Gateway processes sharing the port. The gateway keeps no state in a process, so "
+    "any number serve the same answers; about one per core.",
+)
+@click.option(
     "--with-worker",
     is_flag=True,
-    help="Run a worker in this process too (settles crashed changes, books repairs whose "
-    "backend was down). Without it, run `repairs-gateway worker` beside the gateway.",
+    help="Run one queue worker too (settles crashed changes, books repairs whose backend was "
+    "down): in this process, or beside the N processes of --workers N. Without it, run "
+    "`repairs-gateway worker` beside the gateway.",
 )
-def serve(host: str, port: int, with_worker: bool) -> None:
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="A log line per request (uvicorn's).",
+)
+def serve(host: str, port: int, workers: int, with_worker: bool, access_log: bool) -> None:
     """Serve the gateway for the councils in the configured file."""
+    import subprocess
+
     import uvicorn
 
     from repairs_gateway.api.app import create_app
@@ -86,8 +103,27 @@ def serve(host: str, port: int, with_worker: bool) -> None:
     settings = _settings()
     _logging(settings)
     _signer(settings)
-    app = create_app(settings, _config(settings), with_worker=with_worker)
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+    config = _config(settings)  # checked here, so a bad file fails once with its problems
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": settings.log_level.lower(),
+        "access_log": access_log,
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings, config, with_worker=with_worker), **options)
+        return
+    # Each process builds its own app from the environment. The queue worker is one process
+    # of its own, not one per gateway process: N of them would only compete for the queue.
+    queue_worker = (
+        subprocess.Popen([sys.executable, "-m", "repairs_gateway.cli", "worker"]) if with_worker else None
+    )
+    try:
+        uvicorn.run("repairs_gateway.api.app:app_from_environment", factory=True, workers=workers, **options)
+    finally:
+        if queue_worker is not None:
+            queue_worker.terminate()
+            queue_worker.wait(timeout=30)
 
 
 @main.command()
@@ -203,6 +239,54 @@ def clients_create(councils: tuple[str, ...], name: str, scope: str) -> None:
     key = asyncio.run(create())
     click.echo(f"API key: {key}")
     click.echo("Keep it now: it cannot be shown again.", err=True)
+
+
+@clients.command("list")
+def clients_list() -> None:
+    """Every API client: id, scope, councils, when created and when revoked (never a key)."""
+    from repairs_gateway.persistence.db import make_engine, make_sessionmaker
+    from repairs_gateway.services.clients import ClientRow, list_clients
+
+    settings = _settings()
+
+    async def read() -> Sequence[ClientRow]:
+        engine = make_engine(settings.database_url)
+        try:
+            return await list_clients(make_sessionmaker(engine))
+        finally:
+            await engine.dispose()
+
+    for row in asyncio.run(read()):
+        revoked = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}Z" if row.revoked_at else "active"
+        click.echo(
+            f"{row.client_id}\t{row.name}\t{row.scope}\t{','.join(row.councils)}\t"
+            f"created {row.created_at:%Y-%m-%d %H:%M}Z\t{revoked}"
+        )
+
+
+@clients.command("revoke")
+@click.argument("client_id", type=int)
+def clients_revoke(client_id: int) -> None:
+    """Refuse a client's key from now on (its id is in `clients list`). A running gateway
+    refuses it within REPAIRS_GATEWAY_API_KEY_CACHE_SECONDS."""
+    from repairs_gateway.persistence.db import make_engine, make_sessionmaker
+    from repairs_gateway.services.clients import revoke_client
+
+    settings = _settings()
+
+    async def revoke() -> bool:
+        engine = make_engine(settings.database_url)
+        try:
+            return await revoke_client(make_sessionmaker(engine), client_id)
+        finally:
+            await engine.dispose()
+
+    if not asyncio.run(revoke()):
+        _fail(f"no API client with id {client_id} (see `repairs-gateway clients list`)")
+    click.echo(
+        f"revoked API client {client_id}; running gateways refuse its key within "
+        f"{settings.api_key_cache_seconds:g} s"
+    )
 
 
 @main.group()

@@ -49,4 +49,11 @@ class Settings(BaseSettings):
     retry_cap_seconds: float = Field(
         default=30.0, gt=0, le=3600, description="The longest wait between tries."
     )
+    api_key_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="How long a process trusts what it read of an API key; a revoked key is "
+        "refused within this time. 0 reads the database on every request.",
+    )
     log_level: str = "INFO"

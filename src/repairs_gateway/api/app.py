@@ -20,6 +20,7 @@ from repairs_gateway.assembly import assembled
 from repairs_gateway.config.loader import GatewayConfig, load_config
 from repairs_gateway.domain.tokens import TokenSigner
 from repairs_gateway.metrics import Metrics
+from repairs_gateway.services.clients import KeyCache
 from repairs_gateway.settings import Settings
 from repairs_gateway.worker.runner import run_worker
 
@@ -71,7 +72,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with assembled(settings, config, signer, metrics) as parts:
-            app.state.gateway = GatewayState(parts)
+            app.state.gateway = GatewayState(parts, KeyCache(settings.api_key_cache_seconds))
             stop = asyncio.Event()
             worker = asyncio.create_task(run_worker(parts, stop)) if with_worker else None
             try:
@@ -95,3 +96,9 @@ def create_app(
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=metrics)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app for the settings in the environment, without a worker: what each process of
+    ``serve --workers N`` builds (uvicorn imports it by name in every process)."""
+    return create_app(Settings())

@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from repairs_gateway.api.problems import FieldError, Problem, not_found
 from repairs_gateway.api.state import GatewayState
 from repairs_gateway.runtime import CouncilRuntime
-from repairs_gateway.services.clients import Caller, authenticate
+from repairs_gateway.services.clients import Caller
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `repairs-gateway clients create`.")
 
@@ -42,7 +42,8 @@ async def caller(
     """The authenticated client; 401 when the key is missing or wrong."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorised("send an API key as 'Authorization: Bearer <key>'")
-    found = await authenticate(state(request).sessions, credentials.credentials)
+    gateway = state(request)
+    found = await gateway.keys.authenticate(gateway.sessions, credentials.credentials)
     if found is None:
         raise _unauthorised("the API key is not valid")
     return found

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -11,6 +11,7 @@ from repairs_gateway.domain.tokens import TokenSigner
 from repairs_gateway.metrics import Metrics
 from repairs_gateway.persistence.queue import JobQueue
 from repairs_gateway.runtime import CouncilRuntime
+from repairs_gateway.services.clients import KeyCache
 from repairs_gateway.services.repairs import RepairService
 from repairs_gateway.settings import Settings
 
@@ -20,6 +21,8 @@ class GatewayState:
     """The app's long-lived objects."""
 
     parts: Parts
+    keys: KeyCache = field(default_factory=lambda: KeyCache(0))
+    """Callers by API key, read at most once per ``api_key_cache_seconds``."""
 
     @property
     def settings(self) -> Settings:

@@ -23,6 +23,13 @@ class TtlCache(Generic[T]):
         self._values: dict[str, tuple[float, T]] = {}
         self._pending: dict[str, asyncio.Future[T]] = {}
 
+    def put(self, key: str, value: T) -> None:
+        """Keep ``value`` for ``key`` (a fresh answer fetched without the cache)."""
+        if self._ttl > 0:
+            if len(self._values) >= MAX_ENTRIES:
+                self._values.clear()
+            self._values[key] = (self._clock() + self._ttl, value)
+
     async def get(self, key: str, fetch: Callable[[], Awaitable[T]]) -> T:
         """The cached value of ``key``, or ``fetch()``'s, shared with concurrent askers."""
         now = self._clock()
@@ -45,8 +52,5 @@ class TtlCache(Generic[T]):
                 self._pending.pop(key, None)
             else:
                 task.add_done_callback(lambda _: self._pending.pop(key, None))
-        if self._ttl > 0:
-            if len(self._values) >= MAX_ENTRIES:
-                self._values.clear()
-            self._values[key] = (self._clock() + self._ttl, value)
+        self.put(key, value)
         return value

@@ -63,11 +63,11 @@ class PropertyDirectory:
         return found
 
     async def address(self, uprn: str) -> Address | None:
-        """An address this process has answered, if UH still finds it eligible."""
+        """An address this process has answered, if UH finds it eligible now."""
         known = self._by_uprn.get(uprn)
         if known is None or known.property_ref is None:
             return None
-        fact = await self.facts(known.property_ref)
+        fact = await self.facts(known.property_ref, fresh=True)
         if fact is None or not fact.eligible or fact.uprn != uprn:
             return None
         return known
@@ -75,7 +75,7 @@ class PropertyDirectory:
     async def address_by_ref(self, property_ref: str) -> Address | None:
         """The property with this UH reference, if it is eligible now. Its lines come from
         the postcode's list, as ``addresses_at`` gives them (one more call)."""
-        fact = await self.facts(property_ref)
+        fact = await self.facts(property_ref, fresh=True)
         if fact is None or not fact.eligible or fact.postcode is None:
             return None
         try:
@@ -97,9 +97,14 @@ class PropertyDirectory:
         known = self._by_uprn.get(uprn)
         return known.property_ref if known is not None else None
 
-    async def facts(self, property_ref: str) -> PropertyFacts | None:
-        """The property's facts (None when UH does not know it), cached."""
-        return await self._facts.get(property_ref, lambda: self._fetch_facts(property_ref))
+    async def facts(self, property_ref: str, *, fresh: bool = False) -> PropertyFacts | None:
+        """The property's facts (None when UH does not know it): cached, or asked of UH
+        now when ``fresh`` (one property about to get a repair: eligibility checked now)."""
+        if not fresh:
+            return await self._facts.get(property_ref, lambda: self._fetch_facts(property_ref))
+        facts = await self._fetch_facts(property_ref)
+        self._facts.put(property_ref, facts)
+        return facts
 
     async def _bounded(self, calls: Sequence[Awaitable[T]]) -> list[T]:
         async def one(call: Awaitable[T]) -> T:
@@ -138,6 +143,12 @@ class PropertyDirectory:
         if not isinstance(dto, Mapping):
             raise UnreadableAnswer(
                 UNREADABLE, detail=f"GetPropertyByRef {property_ref}: no Property"
+            )
+        if str(dto.get("Reference") or "").strip() != property_ref:
+            # An answer about another property (or none) must not pass for this one.
+            raise UnreadableAnswer(
+                UNREADABLE,
+                detail=f"GetPropertyByRef {property_ref}: Reference {dto.get('Reference')!r}",
             )
         facts = judge(property_ref, dto, self._settings)
         if not facts.eligible:

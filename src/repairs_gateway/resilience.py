@@ -175,6 +175,11 @@ class GuardedScheduler:
     def __init__(self, inner: Scheduler, name: str, caller: BackendCaller) -> None:
         self._inner, self._name, self._caller = inner, name, caller
 
+    @property
+    def adapter(self) -> Scheduler:
+        """The adapter guarded (for what is not a backend call, such as reading a push)."""
+        return self._inner
+
     async def slots(self, query: SlotQuery) -> Sequence[Slot]:
         """See ``Scheduler.slots``."""
         return await self._caller.call(self._name, "slots", lambda: self._inner.slots(query), idempotent=True)

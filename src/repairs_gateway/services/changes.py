@@ -57,6 +57,7 @@ log = logging.getLogger("repairs_gateway.repairs")
 S = RepairStatus
 TAKEN = "that appointment window has just been taken: choose another"
 BOOK_JOB = "book"
+SETTLE_JOB = "settle"
 WITHDRAW_JOB = "withdraw-works-order"
 
 
@@ -417,8 +418,8 @@ def settle_job(council_id: str, repair_id: int, attempt: str, delay: float = 0.0
     """The job that settles a change left unfinished (its holder died, or its outcome was
     not known), named by the change's attempt so that it is queued once."""
     return NewJob(
-        "settle",
-        f"settle:{repair_id}:{attempt}",
+        SETTLE_JOB,
+        f"{SETTLE_JOB}:{repair_id}:{attempt}",
         council_id=council_id,
         repair_id=repair_id,
         delay_seconds=delay,

@@ -33,7 +33,7 @@ from repairs_gateway.domain.tokens import InvalidToken, TokenSigner
 from repairs_gateway.persistence.models import Job, Repair, utcnow
 from repairs_gateway.persistence.queue import DEAD, QUEUED, RUNNING, JobQueue
 from repairs_gateway.persistence.repair_store import RepairStore
-from repairs_gateway.services.changes import BOOK_JOB, book_later
+from repairs_gateway.services.changes import BOOK_JOB, SETTLE_JOB, book_later
 
 S = RepairStatus
 DEFAULT_LIMIT = 50
@@ -42,7 +42,7 @@ STATUS_NAMES = ", ".join(s.value for s in RepairStatus)
 # Repairs that may wait for a booking into the window their resident asked for.
 AWAITING_BOOKING = frozenset({S.RECEIVED, S.NEEDS_ATTENTION})
 # Jobs that book a repair, or finish a change to it ("settle", the worker's kind).
-BOOKING_KINDS = frozenset({BOOK_JOB, "settle"})
+BOOKING_KINDS = frozenset({BOOK_JOB, SETTLE_JOB})
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from repairs_gateway.persistence.models import Repair, utcnow
 from repairs_gateway.persistence.queue import NewJob
 from repairs_gateway.persistence.repair_store import RepairStore
 from repairs_gateway.ports import AdapterError, Booking, BookingState, NotFound, StatusPushReader
+from repairs_gateway.resilience import GuardedScheduler
 from repairs_gateway.runtime import CouncilRuntime
 from repairs_gateway.services.changes import holds
 
@@ -65,7 +66,7 @@ def push_reader(council: CouncilRuntime, scheduler_name: str) -> StatusPushReade
     if scheduler is None:
         return None
     # The gateway's guard wraps the adapter; reading a push is parsing, not a backend call.
-    adapter = getattr(scheduler, "_inner", scheduler)
+    adapter = scheduler.adapter if isinstance(scheduler, GuardedScheduler) else scheduler
     return adapter if isinstance(adapter, StatusPushReader) else None
 
 

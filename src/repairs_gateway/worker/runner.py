@@ -23,12 +23,11 @@ from repairs_gateway.persistence.models import utcnow
 from repairs_gateway.persistence.queue import DEAD, ClaimedJob
 from repairs_gateway.persistence.repair_store import NOTIFY_JOB
 from repairs_gateway.runtime import CouncilRuntime
-from repairs_gateway.services.changes import BOOK_JOB, WITHDRAW_JOB, settle_job, withdraw_order
+from repairs_gateway.services.changes import BOOK_JOB, SETTLE_JOB, WITHDRAW_JOB, settle_job, withdraw_order
 from repairs_gateway.services.messages import REMIND_JOB, SendLater
 from repairs_gateway.services.status import POLL_JOB, StatusService, poll_job
 
 log = logging.getLogger("repairs_gateway.worker")
-SETTLE_JOB = "settle"
 KEEP_DONE_JOBS = timedelta(days=7)
 PRUNE_EVERY_SECONDS = 300.0
 POLL_BATCH = 200

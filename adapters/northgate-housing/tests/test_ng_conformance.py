@@ -1,36 +1,30 @@
 """The conformance kit against the Northgate adaptor and its simulator, for every role.
 
-``AddressSourceConformance`` is the kit's; the kit has no works-order class yet, so
-``TestNgWorksOrdersKeepTheFailureRules`` holds ``raise_order``, ``cancel_order``,
-``hazards_at`` and ``address_by_ref`` to the same four failure rules with the kit's own
-checks. Nothing is declared not applicable.
+``AddressSourceConformance`` (with its ``PropertyLookup`` rules) and
+``WorksOrderConformance`` (with its ``WorksOrderCanceller`` and ``HazardSource`` rules) are
+the kit's; nothing is declared not applicable.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import AsyncIterator, Mapping
 
 import httpx
 import pytest
-from repairs_gateway.conformance import AddressSourceConformance, AddressSourceHarness, FaultControl, FaultyTransport
-from repairs_gateway.conformance.checks import (
-    Operation,
-    Operations,
-    check_down,
-    check_gateway_timeout,
-    check_malformed,
-    check_own_timeout,
+from repairs_gateway.conformance import (
+    AddressSourceConformance,
+    AddressSourceHarness,
+    FaultControl,
+    FaultyTransport,
+    WorksOrderConformance,
+    WorksOrderHarness,
 )
-from repairs_gateway.conformance.harness import Faults
+from repairs_gateway.ports import Job
 
-from ng_helpers import HOUSE_3, SIM, adaptor_on, order_request
-from repairs_gateway_northgate_housing import NorthgateHousing
+from ng_helpers import HOUSE_1, HOUSE_3, PLUMBING, SIM, adaptor_on
 from repairs_gateway_northgate_housing.simulator import ELIGIBLE_BY_POSTCODE, NorthgateSimulator
 
 TIMEOUT = 0.3
-NgFaults = tuple[Faults, NorthgateHousing, FaultyTransport]
-_numbers = itertools.count(1)
 
 # A property of the right shape with the wrong content: its UPRN missing, its type a number.
 PROPERTY_WITHOUT_UPRN = (
@@ -87,50 +81,32 @@ class TestNgAddressesConform(AddressSourceConformance):
     """Every rule an address source must keep, against the simulated Northgate."""
 
 
-class TestNgWorksOrdersKeepTheFailureRules:
-    """The kit's failure rules over the works-order and hazard calls."""
+@pytest.fixture
+async def works_order_harness() -> AsyncIterator[WorksOrderHarness]:
+    """The same adaptor as a works-order sink, canceller and hazard source."""
+    simulator = NorthgateSimulator(SIM)
+    faults = FaultyTransport(httpx.ASGITransport(app=simulator.app))
+    adaptor = adaptor_on(simulator, transport=faults, timeout_seconds=TIMEOUT)
 
-    pytestmark = pytest.mark.asyncio
+    async def is_open(reference: str) -> bool:
+        order = simulator.state.works_orders.get(reference)
+        return order is not None and order.status not in ("CANCELLED", "COMPLETED")
 
-    @pytest.fixture
-    async def ng_faults(self) -> AsyncIterator[NgFaults]:
-        simulator = NorthgateSimulator(SIM)
-        faults = FaultyTransport(httpx.ASGITransport(app=simulator.app))
-        adaptor = adaptor_on(simulator, transport=faults, timeout_seconds=TIMEOUT)
-        harness = Faults(down=_down(faults), hang=faults.hang(), malformed=_malformed(faults), timeout=TIMEOUT)
-        yield harness, adaptor, faults
-        await adaptor.aclose()
+    yield WorksOrderHarness(
+        sink=adaptor,
+        address=HOUSE_1,
+        job=PLUMBING,
+        is_open=is_open,
+        # The simulator holds no SoR catalogue; it refuses codes longer than 20 characters.
+        refused_job=Job("plumbing", 60, sor_code="X" * 30),
+        hazard_address=HOUSE_3,
+        down=_down(faults),
+        hang=faults.hang(),
+        malformed=_malformed(faults),
+        timeout=TIMEOUT,
+    )
+    await adaptor.aclose()
 
-    @staticmethod
-    def _operations(adaptor: NorthgateHousing) -> Operations:
-        async def prepare() -> list[Operation]:
-            raised = await adaptor.raise_order(order_request(f"NH-CK{next(_numbers):05d}"))
-            fresh = order_request(f"NH-CK{next(_numbers):05d}")
-            return [
-                ("raise_order", lambda: adaptor.raise_order(fresh)),
-                ("cancel_order", lambda: adaptor.cancel_order(raised)),
-                ("hazards_at", lambda: adaptor.hazards_at(HOUSE_3)),
-                ("address_by_ref", lambda: adaptor.address_by_ref("P0010001")),
-            ]
 
-        return prepare
-
-    async def test_backend_down_is_unavailable(self, ng_faults: NgFaults) -> None:
-        """Every call raises BackendUnavailable while the backend is down."""
-        harness, adaptor, _ = ng_faults
-        await check_down(harness, self._operations(adaptor))
-
-    async def test_hanging_backend_is_unavailable_within_the_adapter_timeout(self, ng_faults: NgFaults) -> None:
-        """Every call gives up on a hanging backend within the adaptor's own limit."""
-        harness, adaptor, _ = ng_faults
-        await check_own_timeout(harness, self._operations(adaptor))
-
-    async def test_hanging_backend_is_unavailable_through_the_gateway(self, ng_faults: NgFaults) -> None:
-        """Through the gateway's BackendCaller, a hanging call ends within its limit."""
-        harness, adaptor, _ = ng_faults
-        await check_gateway_timeout(harness, self._operations(adaptor))
-
-    async def test_malformed_answers_raise_typed_errors(self, ng_faults: NgFaults) -> None:
-        """A malformed answer raises BackendRejected or BackendUnavailable, never a bare exception."""
-        harness, adaptor, _ = ng_faults
-        await check_malformed(harness, self._operations(adaptor))
+class TestNgWorksOrdersConform(WorksOrderConformance):
+    """Every rule a works-order sink (with cancel and hazards) must keep."""

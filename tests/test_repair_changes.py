@@ -20,12 +20,15 @@ from repairs_gateway.ports import (
     AdapterError,
     AdapterPlugin,
     Address,
+    BackendRejected,
     Booking,
     Job,
+    NotFound,
     Priority,
     Slot,
     WorksOrderRequest,
 )
+from repairs_gateway.services.changes import WITHDRAW_JOB
 
 from gateway_support import Gateway, on_both_databases
 from journey import NORTHFIELD, create, field_names, first_window, repair_body, windows
@@ -285,3 +288,36 @@ async def test_the_next_page_works_for_a_long_council_id(make_gateway: Any) -> N
         gateway, council=council, cursor=first["nextCursor"], triagePath="kitchen/sink/blocked"
     )
     assert second["days"]
+
+
+class RefusingHousingSystem(HousingSystem):
+    """Will not cancel (UH refuses an issued order), or no longer holds the order."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+        self.asked = 0
+
+    async def cancel_order(self, works_order_ref: str) -> None:
+        self.asked += 1
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [BackendRejected("order already issued", detail="UH: cannot cancel"), NotFound("no such order")],
+    ids=["refused", "not-found"],
+)
+async def test_a_works_order_refused_or_gone_is_not_asked_again_and_again(
+    make_gateway: Any, error: Exception
+) -> None:
+    system = RefusingHousingSystem(error)
+    gateway = await _works_order_gateway(make_gateway, system)
+    reference = (await create(gateway, repair_body((await first_window(gateway))["id"]))).json()["reference"]
+    cancelled = await gateway.client.post(f"{NORTHFIELD}/repairs/{reference}/cancel", headers=gateway.auth())
+    assert cancelled.json()["status"] == "cancelled"
+    assert system.asked == 1
+    async with gateway.sessions() as session:
+        query = text("SELECT count(*) FROM jobs WHERE kind = :kind")
+        retries = (await session.execute(query, {"kind": WITHDRAW_JOB})).scalar_one()
+    assert retries == 0  # a refusal needs a person, and a missing order nothing at all

@@ -446,6 +446,13 @@ async def withdraw_order(council: CouncilRuntime, works_order_ref: str) -> str:
         return "withdrawn"
     try:
         withdrawn = await council.works_orders.cancel_order(works_order_ref)
+    except NotFound:
+        return "withdrawn"  # the housing system holds no such order: nothing to withdraw
+    except BackendRejected as exc:
+        # Refused for good (UH will not cancel an issued or completed order): asking again
+        # cannot help, a person must.
+        log.warning("works order %s cannot be withdrawn: %s (%s)", works_order_ref, exc, exc.detail)
+        return "cannot"
     except AdapterError as exc:
         log.warning("works order %s could not be withdrawn: %s (%s)", works_order_ref, exc, exc.detail)
         return "failed"

@@ -231,7 +231,7 @@ class Worker:
         if outcome == "failed":
             raise Retry("the works order could not be withdrawn yet")
         if outcome == "cannot":
-            raise GiveUp("the housing system cannot cancel works orders: withdraw it by hand")
+            raise GiveUp("the housing system will not cancel the works order: withdraw it by hand")
 
 
 async def run_worker(parts: Parts, stop: asyncio.Event, name: str = "worker") -> None:

@@ -102,7 +102,8 @@ def result(root: etree._Element, operation: str) -> dict[str, str]:
 
 def fault_string(root: etree._Element) -> str | None:
     """The faultstring of a SOAP Fault, if the envelope holds one."""
-    return root.findtext(f".//{{{SOAP11_ENVELOPE_NS}}}Fault/faultstring")
+    found: str | None = root.findtext(f".//{{{SOAP11_ENVELOPE_NS}}}Fault/faultstring")
+    return found
 
 
 class FakeMonotonic:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 
 from repairs_gateway.ports import (
     BackendRejected,
@@ -60,7 +61,8 @@ class WorksOrders:
             TaskList={
                 "RepairTaskInfo": [
                     {
-                        "EstimatedUnits": s.estimated_units.get(sor, 1),
+                        # Written as UH would show it: 2, not 2.0.
+                        "EstimatedUnits": Decimal(format(s.estimated_units.get(sor, 1), "g")),
                         "JobCode": sor,
                         "PriorityCode": priority,
                         "PropertyReference": property_ref,

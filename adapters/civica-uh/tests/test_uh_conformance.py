@@ -1,7 +1,7 @@
 """The repairs-gateway conformance kit, run against both UH adaptors and the simulator.
 
-``civica-uh`` is held to the address source rules; ``civica-uh-diary`` to the scheduler
-rules. The kit's booking requests carry no works order (the gateway raises one first),
+``civica-uh`` is held to the address source and works order rules; ``civica-uh-diary`` to
+the scheduler rules. The kit's booking requests carry no works order (the gateway raises one first),
 so the diary harness hands the kit a scheduler that raises each booking's order in the
 simulator, as the gateway's ``civica-uh`` works orders adaptor would, then books.
 """
@@ -22,6 +22,8 @@ from repairs_gateway.conformance import (
     FaultyTransport,
     SchedulerConformance,
     SchedulerHarness,
+    WorksOrderConformance,
+    WorksOrderHarness,
 )
 from repairs_gateway.ports import (
     AdapterContext,
@@ -151,6 +153,47 @@ async def address_source_harness() -> AsyncIterator[AddressSourceHarness]:
 
 class TestUhAddressesConform(AddressSourceConformance):
     """Every rule an address source must keep, against the simulated UH."""
+
+
+@pytest.fixture
+async def works_order_harness() -> AsyncIterator[WorksOrderHarness]:
+    """``civica-uh`` raising works orders on a fresh simulator."""
+    simulator = UhSimulator()
+    spoiler = _Spoiler(httpx.ASGITransport(app=simulator.app))
+    faults = FaultyTransport(spoiler)
+
+    async def is_open(reference: str) -> bool:
+        order = simulator.state.orders.get(reference)
+        return order is not None and order.status != "CANCELLED"
+
+    async with httpx.AsyncClient(transport=faults) as http:
+        adapter = UhHousing(
+            housing_settings(timeout_seconds=TIMEOUT),
+            AdapterContext("conformance"),
+            http_client=http,
+        )
+        yield WorksOrderHarness(
+            sink=adapter,
+            address=ADDRESS,
+            job=Job("plumbing", 60, Priority.NORMAL, "20060020"),
+            refused_job=Job("plumbing", 60, Priority.NORMAL, "NOSUCH01"),
+            is_open=is_open,
+            hazard_address=Address(
+                uprn="400078000203",
+                lines=("3 Willow Road", "Larchford"),
+                postcode="UH1 1AB",
+                property_ref="00042003",
+            ),
+            down=_down(faults),
+            hang=faults.hang(),
+            malformed=_malformed(faults, spoiler),
+            timeout=TIMEOUT,
+        )
+        await adapter.aclose()
+
+
+class TestUhWorksOrdersConform(WorksOrderConformance):
+    """Every rule a works order sink must keep, against the simulated UH."""
 
 
 class _OrderFirst:

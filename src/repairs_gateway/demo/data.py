@@ -35,6 +35,16 @@ def demo_document(drs_endpoint: str | None = None) -> dict[str, Any]:
     return document
 
 
+def council_from_template(file: str, **urls: str) -> dict[str, Any]:
+    """A demo council from its template (``netherholme-council.yaml``...), each ``{name}``
+    placeholder replaced by the URL of the simulator of that name."""
+    text = (DEMO / file).read_text(encoding="utf-8")
+    for name, url in urls.items():
+        text = text.replace("{" + name + "}", url)
+    council: dict[str, Any] = yaml.safe_load(text)
+    return council
+
+
 def demo_addresses(councils: Iterable[str]) -> dict[str, str]:
     """The address CSV of each of ``councils`` that the demo has one for."""
     return {

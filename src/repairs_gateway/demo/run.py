@@ -7,15 +7,21 @@ import os
 import secrets
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import click
 
 from repairs_gateway.config.loader import GatewayConfig, parse_config
-from repairs_gateway.demo.data import demo_addresses, demo_config_path, demo_document, load_addresses
+from repairs_gateway.demo.data import (
+    council_from_template,
+    demo_addresses,
+    demo_config_path,
+    demo_document,
+    load_addresses,
+)
 from repairs_gateway.settings import Settings
 
 DRS_PASSWORD_VARIABLE = "REPAIRS_GATEWAY_DEMO_DRS_PASSWORD"
@@ -25,6 +31,23 @@ NOTIFY_KEY_VARIABLE = "REPAIRS_GATEWAY_DEMO_NOTIFY_API_KEY"
 NOTIFY_RECEIPT_VARIABLE = "REPAIRS_GATEWAY_DEMO_NOTIFY_RECEIPT_TOKEN"
 NOTIFY_COUNCIL = "northfield"
 STAFF_EMAIL = "repairs-team@northfield.example"
+# What the Northgate and Totalmobile simulators accept by default.
+NORTHGATE_SECRET_VARIABLE = "REPAIRS_GATEWAY_DEMO_NORTHGATE_SECRET"
+NORTHGATE_SIMULATOR_SECRET = "ng-sim-secret"
+TOTALMOBILE_SECRET_VARIABLE = "REPAIRS_GATEWAY_DEMO_TOTALMOBILE_SECRET"
+TOTALMOBILE_SIMULATOR_SECRET = "tm-sim-secret"
+UH_PASSWORD_VARIABLE = "REPAIRS_GATEWAY_DEMO_UH_PASSWORD"
+UH_SIMULATOR_PASSWORD = "uh-sim-password"
+
+
+@dataclass
+class Partners:
+    """The demo councils on simulated supplier systems that are installed: their council
+    documents, the secrets their simulators accept, and a line each to print."""
+
+    councils: list[dict[str, Any]] = field(default_factory=list)
+    environ: dict[str, str] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +119,52 @@ def drs_simulator() -> Iterator[str | None]:
 
 
 @contextmanager
+def simulator(name: str) -> Iterator[str | None]:
+    """Serve the simulator of the adaptor ``name`` if it is installed; yields its URL."""
+    from repairs_gateway.ports import SimulatorOptions
+    from repairs_gateway.registry import discover_plugins
+    from repairs_gateway.serving import serve_asgi
+
+    plugin = discover_plugins().get(name)
+    if plugin is None or plugin.simulator is None:
+        yield None
+        return
+    with serve_asgi(plugin.simulator(SimulatorOptions()).app, name=f"{name} simulator") as url:
+        yield url
+
+
+def partner_councils(stack: ExitStack, drs_endpoint: str | None) -> Partners:
+    """Start the simulators of the partner councils whose adaptors are installed (each
+    stays up until ``stack`` closes) and wire a demo council to them. Larchford books in the
+    DRS simulator already serving Eastbrook."""
+    partners = Partners()
+    uh = stack.enter_context(simulator("civica-uh"))
+    if uh and drs_endpoint:
+        partners.councils.append(council_from_template("larchford-council.yaml", uh=uh, drs=drs_endpoint))
+        partners.environ[UH_PASSWORD_VARIABLE] = UH_SIMULATOR_PASSWORD
+        partners.lines.append(
+            f"Larchford (postcode UH1 1AB): properties, works orders and alerts in the Civica UH"
+            f" simulator at {uh}/UHWebServices, appointments in the Kirona DRS simulator"
+        )
+    northgate = stack.enter_context(simulator("northgate-housing"))
+    totalmobile = stack.enter_context(simulator("totalmobile"))
+    if northgate and totalmobile:
+        partners.councils.append(
+            council_from_template("netherholme-council.yaml", northgate=northgate, totalmobile=totalmobile)
+        )
+        partners.environ |= {
+            NORTHGATE_SECRET_VARIABLE: NORTHGATE_SIMULATOR_SECRET,
+            TOTALMOBILE_SECRET_VARIABLE: TOTALMOBILE_SIMULATOR_SECRET,
+        }
+        partners.lines.append(
+            f"Netherholme (postcode NH1 1AA): properties and works orders in the Northgate simulator"
+            f" at {northgate}, appointments in the Totalmobile simulator at {totalmobile}"
+            " (both APIs assumed: see the adaptors' READMEs)"
+        )
+    return partners
+
+
+@contextmanager
 def notify_simulator(gateway_base: str) -> Iterator[NotifyDemo | None]:
     """Serve the GOV.UK Notify simulator if its adaptor is installed, its delivery receipts
     going to the demo gateway's callback for Northfield; yields where it is and what to
@@ -163,9 +232,13 @@ def run_demo(port: int, data_dir: Path | None) -> None:
         token_secret=secrets.token_urlsafe(48),
     )
     base = f"http://127.0.0.1:{port}"
-    with drs_simulator() as drs_endpoint, notify_simulator(base) as notify:
-        environ = {**os.environ, DRS_PASSWORD_VARIABLE: DRS_SIMULATOR_PASSWORD}
+    with ExitStack() as stack:
+        drs_endpoint = stack.enter_context(drs_simulator())
+        notify = stack.enter_context(notify_simulator(base))
+        partners = partner_councils(stack, drs_endpoint)
+        environ = {**os.environ, DRS_PASSWORD_VARIABLE: DRS_SIMULATOR_PASSWORD, **partners.environ}
         document = demo_document(drs_endpoint)
+        document["councils"].extend(partners.councils)
         if notify is not None:
             document = with_notify(document, notify)
             environ |= {NOTIFY_KEY_VARIABLE: notify.api_key, NOTIFY_RECEIPT_VARIABLE: notify.receipt_token}
@@ -175,6 +248,8 @@ def run_demo(port: int, data_dir: Path | None) -> None:
         click.echo(f"Data in {folder} (SQLite; simulated councils and addresses)")
         if drs_endpoint:
             click.echo(f"Eastbrook is scheduled by the Kirona DRS simulator at {drs_endpoint}")
+        for line in partners.lines:
+            click.echo(line)
         if notify is not None:
             click.echo(
                 f"Northfield sends its texts and emails through the GOV.UK Notify simulator at"

@@ -90,11 +90,18 @@ def _assert_index_only(plan: str) -> None:
 
 
 @on_both_databases
-async def test_addresses_at_a_postcode_are_read_through_the_index_before_and_after_analyze(
+async def test_addresses_at_a_postcode_are_read_through_the_index_at_100k_rows(
     big_register: async_sessionmaker[AsyncSession],
 ) -> None:
     postcode = _postcode(4321)
-    _assert_index_only(await _plan(big_register, postcode))
+    async with big_register() as session:
+        dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        # SQLite's planner needs no statistics for it: two equalities and the order, all in
+        # the index. PostgreSQL's costs by statistics, and ones taken before 100k rows came
+        # (a near-empty table, say) make it read the primary key instead: hence the ANALYZE
+        # every import ends with, which is what the next plan is read after.
+        _assert_index_only(await _plan(big_register, postcode))
     await analyze_register(big_register)
     _assert_index_only(await _plan(big_register, postcode))
     found = await AddressRegister(COUNCIL, big_register).addresses_at(postcode)

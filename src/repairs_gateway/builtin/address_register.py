@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import sqlite3
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Select, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from repairs_gateway.builtin.database_errors import typed_database_errors
@@ -55,8 +59,10 @@ def addresses_at_query(council_id: str, postcode: str) -> Select[str, list[str],
     """The statement that finds a council's properties at a postcode, in UPRN order.
 
     It is answered by the index on (council_id, postcode, uprn): two equalities and then the
-    order, so no sort and no scan of the council, whatever the register's size or statistics.
-    Plain columns, not ORM entities: nothing here is changed, so the identity map is waste.
+    order, so no sort and no scan of the council. SQLite's planner takes that index with or
+    without statistics; PostgreSQL's needs current ones (statistics from before an import
+    make it read the primary key for the order), hence ``analyze_register`` after imports.
+    Plain columns, not ORM entities: nothing is changed here, so an identity map is waste.
     """
     return (
         select(*_COLUMNS)
@@ -66,16 +72,91 @@ def addresses_at_query(council_id: str, postcode: str) -> Select[str, list[str],
     )
 
 
+def _address_query(council_id: str, uprn: str) -> Select[str, list[str], str, str, str | None]:
+    return (
+        select(*_COLUMNS).where(RegisterAddress.council_id == council_id).where(RegisterAddress.uprn == uprn)
+    )
+
+
+def _sqlite_sql(statement: Select[str, list[str], str, str, str | None]) -> str:
+    """The statement as SQLite runs it, with ``?`` for its parameters in order."""
+    return str(statement.compile(dialect=sqlite.dialect()))
+
+
+# Compiled once: the same SQL as the async path (and the plan test), with the council first.
+_AT_POSTCODE_SQL = _sqlite_sql(addresses_at_query("?", "?"))
+_BY_UPRN_SQL = _sqlite_sql(_address_query("?", "?"))
+
+
+class _SqliteReader:
+    """Reads of the register on a SQLite file, run on the calling thread.
+
+    An indexed read of a few rows takes SQLite tens of microseconds; the async driver hands
+    each step of it (checkout, cursor, execute, fetch, close, reset) to the connection's
+    thread and back, which costs a millisecond of CPU a lookup and was most of a request's
+    time. In WAL mode (db.py sets it) a reader never waits for a writer, and busy_timeout 0
+    makes any lock a reader could meet fail at once, so a read never blocks the event loop:
+    ``None`` is answered instead and the caller takes the async path.
+    """
+
+    _shared: ClassVar[dict[str, _SqliteReader]] = {}
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, path: str) -> None:
+        # Autocommit: each SELECT reads the latest committed state (an import is seen at once).
+        self._connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._connection.execute("PRAGMA busy_timeout=0")
+        self._connection.execute("PRAGMA query_only=1")
+        self._mutex = threading.Lock()
+
+    @classmethod
+    def for_sessions(cls, sessions: async_sessionmaker[AsyncSession]) -> _SqliteReader | None:
+        """The process's reader of the SQLite file behind ``sessions``; None for any other
+        database (or an in-memory one, which another connection would not see)."""
+        bind = sessions.kw.get("bind")
+        url = getattr(bind, "url", None)
+        if url is None or url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        path = str(url.database)
+        with cls._lock:
+            if path not in cls._shared:
+                cls._shared[path] = cls(path)
+            return cls._shared[path]
+
+    def rows(self, sql: str, parameters: tuple[str, str]) -> list[tuple[Any, ...]] | None:
+        """The rows, or None when SQLite would have had to wait (or the schema differs)."""
+        # Not blocking: a second thread (a test's, say) takes the async path instead.
+        if not self._mutex.acquire(blocking=False):
+            return None
+        try:
+            return self._connection.execute(sql, parameters).fetchall()
+        except sqlite3.Error:
+            return None
+        finally:
+            self._mutex.release()
+
+
+def _from_sqlite(row: tuple[Any, ...]) -> Address:
+    uprn, lines, postcode, kind, property_ref = row
+    kind_of: PropertyKind = "communal" if kind == "communal" else "dwelling"
+    return Address(uprn, tuple(json.loads(lines)), postcode, kind_of, property_ref)
+
+
 class AddressRegister:
     """An ``AddressSource`` over the ``register_addresses`` table."""
 
     def __init__(self, council_id: str, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._council = council_id
         self._sessions = sessions
+        self._sqlite = _SqliteReader.for_sessions(sessions)
 
     @typed_database_errors
     async def addresses_at(self, postcode: str) -> Sequence[Address]:
         """Eligible properties at a normalised postcode, in UPRN order."""
+        if self._sqlite is not None:
+            found = self._sqlite.rows(_AT_POSTCODE_SQL, (self._council, postcode))
+            if found is not None:
+                return [_from_sqlite(row) for row in found]
         async with self._sessions() as session:
             rows = (await session.execute(addresses_at_query(self._council, postcode))).all()
         return [_address(row) for row in rows]
@@ -83,14 +164,12 @@ class AddressRegister:
     @typed_database_errors
     async def address(self, uprn: str) -> Address | None:
         """The property with this UPRN, or None."""
+        if self._sqlite is not None:
+            found = self._sqlite.rows(_BY_UPRN_SQL, (self._council, uprn))
+            if found is not None:
+                return _from_sqlite(found[0]) if found else None
         async with self._sessions() as session:
-            row = (
-                await session.execute(
-                    select(*_COLUMNS)
-                    .where(RegisterAddress.council_id == self._council)
-                    .where(RegisterAddress.uprn == uprn)
-                )
-            ).first()
+            row = (await session.execute(_address_query(self._council, uprn))).first()
         return _address(row) if row else None
 
 

@@ -14,6 +14,7 @@ is refused from then on. A process keeps what it read of a key for a few seconds
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import time
@@ -104,6 +105,7 @@ class KeyCache:
         self.max_entries = max_entries
         self.clock = clock
         self._entries: dict[str, tuple[float, Caller]] = {}
+        self._reading: dict[str, asyncio.Future[Caller | None]] = {}
 
     async def authenticate(self, sessions: async_sessionmaker[AsyncSession], key: str) -> Caller | None:
         """``authenticate``, answered from the cache while the entry is fresh."""
@@ -114,7 +116,29 @@ class KeyCache:
         entry = self._entries.get(digest)
         if entry is not None and entry[0] > now:
             return entry[1]
-        found = await authenticate(sessions, key)
+        # One read per key at a time: when an entry runs out under load, every request of
+        # that key would otherwise query at once and queue for the pool's connections.
+        reading = self._reading.get(digest)
+        if reading is not None:
+            await asyncio.wait((reading,))
+            if not reading.cancelled():
+                return reading.result()  # the read's own error, if it failed
+            return await authenticate(sessions, key)  # its request went away: read anew
+        reading = asyncio.get_running_loop().create_future()
+        self._reading[digest] = reading
+        try:
+            found = await authenticate(sessions, key)
+        except asyncio.CancelledError:
+            reading.cancel()
+            raise
+        except Exception as exc:
+            reading.set_exception(exc)
+            reading.exception()  # retrieved, so a failed read nobody shared is not logged
+            raise
+        else:
+            reading.set_result(found)
+        finally:
+            del self._reading[digest]
         if found is None:
             self._entries.pop(digest, None)
             return None

@@ -35,26 +35,48 @@ def _unauthorised(detail: str) -> Problem:
     )
 
 
+async def _authenticated(request: Request, key: str | None) -> Caller:
+    """The caller of this request, authenticated once however many dependencies ask."""
+    known: Caller | None = request.scope.get(_CALLER)
+    if known is not None:
+        return known
+    if not key:
+        raise _unauthorised("send an API key as 'Authorization: Bearer <key>'")
+    gateway = state(request)
+    found = await gateway.keys.authenticate(gateway.sessions, key)
+    if found is None:
+        raise _unauthorised("the API key is not valid")
+    request.scope[_CALLER] = found
+    return found
+
+
+def _bearer_key(request: Request) -> str | None:
+    """The key of an ``Authorization: Bearer <key>`` header, as HTTPBearer reads it."""
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    return key.strip() or None if scheme.lower() == "bearer" else None
+
+
+_CALLER = "repairs_gateway.caller"
+
+
 async def caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     """The authenticated client; 401 when the key is missing or wrong."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise _unauthorised("send an API key as 'Authorization: Bearer <key>'")
-    gateway = state(request)
-    found = await gateway.keys.authenticate(gateway.sessions, credentials.credentials)
-    if found is None:
-        raise _unauthorised("the API key is not valid")
-    return found
+    key = credentials.credentials if credentials and credentials.scheme.lower() == "bearer" else None
+    return await _authenticated(request, key)
 
 
 async def council(
     request: Request,
-    who: Annotated[Caller, Depends(caller)],
     council_id: Annotated[str, Path(alias="councilId", pattern=COUNCIL_ID, max_length=63)],
 ) -> CouncilRuntime:
-    """The council in the path; 404 when unknown, 403 when the key is not scoped to it."""
+    """The council in the path; 401 without a valid key, 404 when the council is unknown,
+    403 when the key is not scoped to it. The key is read here, not through ``caller`` and
+    HTTPBearer: FastAPI resolves every dependency's parameters on every request, and this
+    one is on every council's route."""
+    who = await _authenticated(request, _bearer_key(request))
     found = state(request).councils.get(council_id)
     if found is None:
         raise not_found("council-not-found", f"council {council_id!r}", "councilId")

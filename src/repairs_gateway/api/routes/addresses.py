@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from repairs_gateway.api.deps import Council
 from repairs_gateway.api.routes.common import problems
@@ -24,16 +24,19 @@ router = APIRouter()
 async def list_addresses(
     council: Council,
     postcode: Annotated[str, Query(min_length=5, max_length=16)],
-) -> AddressList:
+) -> Response:
     """Eligible properties at a postcode; an unknown postcode is an empty list."""
     normal, found = await addresses_at(council, postcode)
-    return AddressList(
+    answer = AddressList(
         postcode=normal,
         addresses=[
             AddressOut(uprn=a.uprn, address_lines=list(a.lines), postcode=a.postcode, kind=a.kind)
             for a in found
         ],
     )
+    # Serialised here, once: returned as a model, FastAPI would validate it again against
+    # response_model (kept above for the schema) before serialising it.
+    return Response(answer.model_dump_json(by_alias=True), media_type="application/json")
 
 
 @router.get(

@@ -4,6 +4,7 @@ HTTP app, the worker and the demo all start from here, so they share one wiring.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from repairs_gateway.persistence.db import make_engine, make_sessionmaker
 from repairs_gateway.persistence.queue import Backoff, JobQueue
 from repairs_gateway.persistence.repair_store import RepairStore
 from repairs_gateway.resilience import BackendCaller
-from repairs_gateway.runtime import CouncilRuntime, build_councils, close_councils
+from repairs_gateway.runtime import CouncilRuntime, build_councils, close_councils, prepare_councils
 from repairs_gateway.services.messages import MessageService
 from repairs_gateway.services.repairs import RepairService
 from repairs_gateway.settings import Settings
@@ -56,6 +57,8 @@ async def assembled(
     councils = build_councils(config, caller, sessions)
     store = RepairStore(sessions, timedelta(seconds=settings.lease_seconds))
     queue = JobQueue(sessions, Backoff(settings.retry_base_seconds, settings.retry_cap_seconds))
+    # Sessions and tokens are opened while the gateway starts, not on a resident's first page.
+    preparing = asyncio.create_task(prepare_councils(councils))
     try:
         yield Parts(
             settings=settings,
@@ -70,5 +73,7 @@ async def assembled(
             messages=MessageService(sessions),
         )
     finally:
+        preparing.cancel()
+        await asyncio.gather(preparing, return_exceptions=True)
         await close_councils(councils)
         await engine.dispose()

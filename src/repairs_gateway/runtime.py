@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +19,7 @@ from repairs_gateway.ports import (
     AddressSource,
     Closable,
     HazardSource,
+    Preparable,
     PropertyLookup,
     Scheduler,
 )
@@ -30,6 +33,7 @@ from repairs_gateway.resilience import (
     GuardedWorksOrders,
 )
 
+log = logging.getLogger("repairs_gateway.backend")
 
 @dataclass
 class CouncilRuntime:
@@ -123,6 +127,20 @@ def build_councils(
 ) -> dict[str, CouncilRuntime]:
     """Every configured council."""
     return {cid: build_council(c, caller, sessions) for cid, c in config.councils.items()}
+
+
+async def prepare_councils(councils: dict[str, CouncilRuntime]) -> None:
+    """Let every adaptor that has set-up to do (``Preparable``) do it now, once each, all at
+    once; failures are logged, not raised: the first real call does the set-up instead."""
+    seen: dict[int, Preparable] = {}
+    for council in councils.values():
+        for adapter in council.raw_adapters:
+            if isinstance(adapter, Preparable):
+                seen.setdefault(id(adapter), adapter)
+    results = await asyncio.gather(*(a.prepare() for a in seen.values()), return_exceptions=True)
+    for adapter, result in zip(seen.values(), results, strict=True):
+        if isinstance(result, Exception):
+            log.warning("%s could not prepare: %s", type(adapter).__name__, result)
 
 
 async def close_councils(councils: dict[str, CouncilRuntime]) -> None:

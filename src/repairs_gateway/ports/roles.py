@@ -1,6 +1,6 @@
 """The roles an adapter can play, as runtime-checkable Protocols, and the optional
 capabilities (``PropertyLookup``, ``WorksOrderCanceller``, ``HazardSource``, ``SentMessageFinder``,
-``ReceiptReader``, ``StatusPushReader``, ``Closable``)."""
+``ReceiptReader``, ``StatusPushReader``, ``Preparable``, ``Closable``)."""
 
 from __future__ import annotations
 
@@ -166,6 +166,17 @@ class StatusPushReader(Protocol):
     def push_answer(self, refused: str | None) -> tuple[str, bytes]:
         """What the backend expects back, as (content type, body): for a push taken
         (``refused`` None), or refused for that reason (not read, or not authenticated)."""
+        ...
+
+
+@runtime_checkable
+class Preparable(Protocol):
+    """Optional, for adaptors with set-up worth doing before the first resident asks (DRS
+    opens the day's session). The gateway calls ``prepare`` once at start-up, without
+    waiting for it; a failure is logged, and the first real call does the set-up instead."""
+
+    async def prepare(self) -> None:
+        """Do the set-up now (open a session, fetch a token)."""
         ...
 
 

@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -33,6 +34,10 @@ class RequestMetrics:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        # The labelled children, found once: ``labels()`` takes a lock and builds a key on
+        # every call, a measurable share of a fast request.
+        self._counted: dict[tuple[str, str], Any] = {}
+        self._timed: dict[str, Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -53,8 +58,16 @@ class RequestMetrics:
             route = scope.get("route")
             operation = getattr(route, "operation_id", None) or getattr(route, "name", None)
             operation = operation or "unmatched"
-            self.metrics.requests.labels(operation, str(status)).inc()
-            self.metrics.request_seconds.labels(operation).observe(time.perf_counter() - started)
+            counted = self._counted.get((operation, str(status)))
+            if counted is None:
+                counted = self._counted[(operation, str(status))] = self.metrics.requests.labels(
+                    operation, str(status)
+                )
+            counted.inc()
+            timed = self._timed.get(operation)
+            if timed is None:
+                timed = self._timed[operation] = self.metrics.request_seconds.labels(operation)
+            timed.observe(time.perf_counter() - started)
 
 
 def create_app(

@@ -35,6 +35,10 @@ def _unauthorised(detail: str) -> Problem:
     )
 
 
+_CALLER = "repairs_gateway.caller"
+"""Where a request's authenticated caller is kept in its ASGI scope."""
+
+
 async def _authenticated(request: Request, key: str | None) -> Caller:
     """The caller of this request, authenticated once however many dependencies ask."""
     known: Caller | None = request.scope.get(_CALLER)
@@ -54,9 +58,6 @@ def _bearer_key(request: Request) -> str | None:
     """The key of an ``Authorization: Bearer <key>`` header, as HTTPBearer reads it."""
     scheme, _, key = request.headers.get("authorization", "").partition(" ")
     return key.strip() or None if scheme.lower() == "bearer" else None
-
-
-_CALLER = "repairs_gateway.caller"
 
 
 async def caller(

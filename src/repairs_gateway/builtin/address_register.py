@@ -14,11 +14,10 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Select, select, text
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from repairs_gateway.builtin.database_errors import typed_database_errors
 from repairs_gateway.persistence.models import RegisterAddress
-from repairs_gateway.persistence.upsert import upsert
 from repairs_gateway.ports import AdapterContext, Address, InvalidPostcode, PropertyKind, normalise_postcode
 
 CSV_COLUMNS = (
@@ -149,6 +148,13 @@ class AddressRegister:
         self._council = council_id
         self._sessions = sessions
         self._sqlite = _SqliteReader.for_sessions(sessions)
+        bind = sessions.kw.get("bind")
+        # A read needs no transaction: in autocommit the driver sends no BEGIN before it and
+        # no ROLLBACK when the connection goes back to the pool, two of its four round trips
+        # on PostgreSQL (the pool's ping is the other).
+        self._reads = (
+            bind.execution_options(isolation_level="AUTOCOMMIT") if isinstance(bind, AsyncEngine) else None
+        )
 
     @typed_database_errors
     async def addresses_at(self, postcode: str) -> Sequence[Address]:
@@ -157,8 +163,7 @@ class AddressRegister:
             found = self._sqlite.rows(_AT_POSTCODE_SQL, (self._council, postcode))
             if found is not None:
                 return [_from_sqlite(row) for row in found]
-        async with self._sessions() as session:
-            rows = (await session.execute(addresses_at_query(self._council, postcode))).all()
+        rows = await self._rows(addresses_at_query(self._council, postcode))
         return [_address(row) for row in rows]
 
     @typed_database_errors
@@ -168,9 +173,15 @@ class AddressRegister:
             found = self._sqlite.rows(_BY_UPRN_SQL, (self._council, uprn))
             if found is not None:
                 return _from_sqlite(found[0]) if found else None
+        rows = await self._rows(_address_query(self._council, uprn))
+        return _address(rows[0]) if rows else None
+
+    async def _rows(self, statement: Select[str, list[str], str, str, str | None]) -> Sequence[Any]:
+        if self._reads is not None:
+            async with self._reads.connect() as connection:
+                return (await connection.execute(statement)).all()
         async with self._sessions() as session:
-            row = (await session.execute(_address_query(self._council, uprn))).first()
-        return _address(row) if row else None
+            return (await session.execute(statement)).all()
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,15 +244,16 @@ def parse_csv(text: str) -> list[dict[str, object]]:
 
 
 async def import_csv(sessions: async_sessionmaker[AsyncSession], council_id: str, text: str) -> ImportResult:
-    """Add or replace the register rows in ``text`` for one council, all or nothing."""
-    rows = parse_csv(text)
-    async with sessions.begin() as session:
-        for row in rows:
-            await upsert(
-                session, RegisterAddress, {"council_id": council_id, **row}, keys=("council_id", "uprn")
-            )
-    await analyze_register(sessions)
-    return ImportResult(len(rows))
+    """Add or replace the register rows in ``text`` for one council; rows that break a rule
+    are left out and listed in the answer (an ``ImportReport``) with their line numbers.
+
+    Streamed and written in bulk by ``address_import``, which also refreshes the planner's
+    statistics (``analyze_register``) afterwards; CsvImportError for a bad header.
+    """
+    # Imported here: address_import builds on this module's rules and result type.
+    from repairs_gateway.builtin.address_import import import_addresses
+
+    return await import_addresses(sessions, council_id, io.StringIO(text, newline=""))
 
 
 async def analyze_register(sessions: async_sessionmaker[AsyncSession]) -> None:

@@ -44,7 +44,7 @@ def test_clients_create_prints_a_key_once_for_known_councils(env: Path) -> None:
     assert "--council: no such council" in unknown.output
 
 
-def test_addresses_import_is_all_or_nothing_and_names_bad_lines(env: Path) -> None:
+def test_addresses_import_keeps_good_rows_and_names_bad_lines(env: Path) -> None:
     runner = CliRunner()
     runner.invoke(main, ["db", "upgrade"])
     good = env / "good.csv"
@@ -58,15 +58,24 @@ def test_addresses_import_is_all_or_nothing_and_names_bad_lines(env: Path) -> No
     bad.write_text(
         "uprn,address_line_1,postcode,kind\n1003,3 High St,AB1 2CD,dwelling\n12x,4 High St,nowhere,shed\n"
     )
-    refused = runner.invoke(main, ["addresses", "import", str(bad), "--council", "northfield"])
+    partial = runner.invoke(main, ["addresses", "import", str(bad), "--council", "northfield"])
+    # Not 0, so a scheduled import that dropped rows is noticed; not 1, as rows were imported.
+    assert partial.exit_code == 3
+    assert "imported 1 address(es)" in partial.output
+    assert "rejected 1 row(s)" in partial.output
+    assert "line 3: uprn: '12x' is not 1 to 12 digits" in partial.output
+    assert "line 3: postcode:" in partial.output
+    assert "line 3: kind: 'shed'" in partial.output
+    headless = env / "headless.csv"
+    headless.write_text("id,street\n1004,4 High St\n")
+    refused = runner.invoke(main, ["addresses", "import", str(headless), "--council", "northfield"])
     assert refused.exit_code == 1
-    assert "line 3: uprn: '12x' is not 1 to 12 digits" in refused.output
-    assert "line 3: postcode:" in refused.output
-    assert "line 3: kind: 'shed'" in refused.output
+    assert "nothing imported" in refused.output
+    assert "missing column(s) address_line_1, postcode, uprn" in refused.output
     import sqlite3
 
     rows = sqlite3.connect(env / "cli.db").execute("SELECT uprn, postcode FROM register_addresses").fetchall()
-    assert sorted(rows) == [("1001", "AB1 2CD"), ("1002", "AB1 2CD")]
+    assert sorted(rows) == [("1001", "AB1 2CD"), ("1002", "AB1 2CD"), ("1003", "AB1 2CD")]
 
 
 def test_simulate_names_the_simulators_installed(env: Path) -> None:

@@ -298,27 +298,46 @@ def addresses() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--council", required=True, help="The council the addresses belong to.")
 def addresses_import(file: Path, council: str) -> None:
-    """Add or replace addresses from a CSV (uprn, address_line_1..4, postcode, kind, property_ref)."""
-    from repairs_gateway.builtin.address_register import CsvImportError, import_csv
+    """Add or replace addresses from a CSV (uprn, address_line_1..4, postcode, kind, property_ref).
+
+    Rows that break a rule are listed with their line numbers and left out; the others are
+    imported. Exit status: 0 when every row was imported, 3 when some were rejected (the
+    rest are imported), 1 when nothing was (a bad header, a file that is not UTF-8).
+    """
+    import io
+
+    from repairs_gateway.builtin.address_import import MAX_REPORTED, ImportReport, import_addresses
+    from repairs_gateway.builtin.address_register import CsvImportError
     from repairs_gateway.persistence.db import make_engine, make_sessionmaker
+    from repairs_gateway.progress import Progress
 
     settings = _settings()
 
-    text = file.read_text(encoding="utf-8-sig")
-
-    async def run() -> int:
+    async def run(lines: io.TextIOWrapper, progress: Progress) -> ImportReport:
         engine = make_engine(settings.database_url)
         try:
-            result = await import_csv(make_sessionmaker(engine), council, text)
-            return result.imported
+            return await import_addresses(make_sessionmaker(engine), council, lines, progress=progress.update)
         finally:
             await engine.dispose()
 
-    try:
-        count = asyncio.run(run())
-    except CsvImportError as exc:
-        _fail(f"{file}: nothing imported:\n" + "\n".join(f"  {p}" for p in exc.problems))
-    click.echo(f"imported {count} address(es) for council {council}")
+    # Read as the import goes, never whole: a national register is gigabytes.
+    with file.open("rb") as raw:
+        progress = Progress(sys.stdout, total=file.stat().st_size, done=raw.tell)
+        try:
+            report = asyncio.run(run(io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""), progress))
+        except CsvImportError as exc:
+            _fail(f"{file}: nothing imported:\n" + "\n".join(f"  {p}" for p in exc.problems))
+        except UnicodeDecodeError as exc:
+            _fail(f"{file}: nothing imported: not UTF-8 ({exc.reason} before byte {raw.tell():,})")
+        progress.finish(report.imported + report.rejected_count)
+    click.echo(f"imported {report.imported} address(es) for council {council}")
+    if report.rejected_count:
+        listed = "\n".join(f"  {p}" for p in report.problems)
+        more = report.rejected_count - len(report.rejected)
+        if more:
+            listed += f"\n  ... and {more} more (only the first {MAX_REPORTED} are listed)"
+        click.echo(f"{file}: rejected {report.rejected_count} row(s), not imported:\n{listed}", err=True)
+        sys.exit(3)
 
 
 @main.command()

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Select, select, text
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from repairs_gateway.builtin.database_errors import typed_database_errors
 from repairs_gateway.persistence.models import RegisterAddress
@@ -148,13 +148,6 @@ class AddressRegister:
         self._council = council_id
         self._sessions = sessions
         self._sqlite = _SqliteReader.for_sessions(sessions)
-        bind = sessions.kw.get("bind")
-        # A read needs no transaction: in autocommit the driver sends no BEGIN before it and
-        # no ROLLBACK when the connection goes back to the pool, two of its four round trips
-        # on PostgreSQL (the pool's ping is the other).
-        self._reads = (
-            bind.execution_options(isolation_level="AUTOCOMMIT") if isinstance(bind, AsyncEngine) else None
-        )
 
     @typed_database_errors
     async def addresses_at(self, postcode: str) -> Sequence[Address]:
@@ -163,7 +156,8 @@ class AddressRegister:
             found = self._sqlite.rows(_AT_POSTCODE_SQL, (self._council, postcode))
             if found is not None:
                 return [_from_sqlite(row) for row in found]
-        rows = await self._rows(addresses_at_query(self._council, postcode))
+        async with self._sessions() as session:
+            rows = (await session.execute(addresses_at_query(self._council, postcode))).all()
         return [_address(row) for row in rows]
 
     @typed_database_errors
@@ -173,15 +167,9 @@ class AddressRegister:
             found = self._sqlite.rows(_BY_UPRN_SQL, (self._council, uprn))
             if found is not None:
                 return _from_sqlite(found[0]) if found else None
-        rows = await self._rows(_address_query(self._council, uprn))
-        return _address(rows[0]) if rows else None
-
-    async def _rows(self, statement: Select[str, list[str], str, str, str | None]) -> Sequence[Any]:
-        if self._reads is not None:
-            async with self._reads.connect() as connection:
-                return (await connection.execute(statement)).all()
         async with self._sessions() as session:
-            return (await session.execute(statement)).all()
+            row = (await session.execute(_address_query(self._council, uprn))).first()
+        return _address(row) if row else None
 
 
 @dataclass(frozen=True, slots=True)

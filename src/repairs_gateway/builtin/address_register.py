@@ -9,12 +9,12 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, bindparam, select, text
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from repairs_gateway.builtin.database_errors import typed_database_errors
 from repairs_gateway.persistence.models import RegisterAddress
@@ -54,8 +54,27 @@ def _address(row: Any) -> Address:
     return Address(row.uprn, tuple(row.lines), row.postcode, kind, row.property_ref)
 
 
-def addresses_at_query(council_id: str, postcode: str) -> Select[str, list[str], str, str, str | None]:
-    """The statement that finds a council's properties at a postcode, in UPRN order.
+if TYPE_CHECKING:  # subscripted only for the type checker: SQLAlchemy 2.0's Select takes one tuple
+    _Lookup = Select[str, list[str], str, str, str | None]
+
+# Built once, values bound at execution: building a statement costs more CPU than running
+# this one, and a constant statement's cache key is computed once.
+_AT_POSTCODE: _Lookup = (
+    select(*_COLUMNS)
+    .where(RegisterAddress.council_id == bindparam("council"))
+    .where(RegisterAddress.postcode == bindparam("postcode"))
+    .order_by(RegisterAddress.uprn)
+)
+_BY_UPRN: _Lookup = (
+    select(*_COLUMNS)
+    .where(RegisterAddress.council_id == bindparam("council"))
+    .where(RegisterAddress.uprn == bindparam("uprn"))
+)
+
+
+def addresses_at_query(council_id: str, postcode: str) -> _Lookup:
+    """The statement that finds a council's properties at a postcode, in UPRN order (the
+    register runs it with these values bound).
 
     It is answered by the index on (council_id, postcode, uprn): two equalities and then the
     order, so no sort and no scan of the council. SQLite's planner takes that index with or
@@ -63,28 +82,17 @@ def addresses_at_query(council_id: str, postcode: str) -> Select[str, list[str],
     make it read the primary key for the order), hence ``analyze_register`` after imports.
     Plain columns, not ORM entities: nothing is changed here, so an identity map is waste.
     """
-    return (
-        select(*_COLUMNS)
-        .where(RegisterAddress.council_id == council_id)
-        .where(RegisterAddress.postcode == postcode)
-        .order_by(RegisterAddress.uprn)
-    )
+    return _AT_POSTCODE.params(council=council_id, postcode=postcode)
 
 
-def _address_query(council_id: str, uprn: str) -> Select[str, list[str], str, str, str | None]:
-    return (
-        select(*_COLUMNS).where(RegisterAddress.council_id == council_id).where(RegisterAddress.uprn == uprn)
-    )
-
-
-def _sqlite_sql(statement: Select[str, list[str], str, str, str | None]) -> str:
+def _sqlite_sql(statement: _Lookup) -> str:
     """The statement as SQLite runs it, with ``?`` for its parameters in order."""
     return str(statement.compile(dialect=sqlite.dialect()))
 
 
-# Compiled once: the same SQL as the async path (and the plan test), with the council first.
-_AT_POSTCODE_SQL = _sqlite_sql(addresses_at_query("?", "?"))
-_BY_UPRN_SQL = _sqlite_sql(_address_query("?", "?"))
+# The same SQL as the async path (and the plan test); the council is the first parameter.
+_AT_POSTCODE_SQL = _sqlite_sql(_AT_POSTCODE)
+_BY_UPRN_SQL = _sqlite_sql(_BY_UPRN)
 
 
 class _SqliteReader:
@@ -148,6 +156,13 @@ class AddressRegister:
         self._council = council_id
         self._sessions = sessions
         self._sqlite = _SqliteReader.for_sessions(sessions)
+        bind = sessions.kw.get("bind")
+        # A read needs no transaction: in autocommit the driver sends no BEGIN before it and
+        # no ROLLBACK when the connection goes back to the pool, two of its four round trips
+        # on PostgreSQL (the pool's ping is the other).
+        self._reads = (
+            bind.execution_options(isolation_level="AUTOCOMMIT") if isinstance(bind, AsyncEngine) else None
+        )
 
     @typed_database_errors
     async def addresses_at(self, postcode: str) -> Sequence[Address]:
@@ -156,8 +171,7 @@ class AddressRegister:
             found = self._sqlite.rows(_AT_POSTCODE_SQL, (self._council, postcode))
             if found is not None:
                 return [_from_sqlite(row) for row in found]
-        async with self._sessions() as session:
-            rows = (await session.execute(addresses_at_query(self._council, postcode))).all()
+        rows = await self._rows(_AT_POSTCODE, {"council": self._council, "postcode": postcode})
         return [_address(row) for row in rows]
 
     @typed_database_errors
@@ -167,9 +181,15 @@ class AddressRegister:
             found = self._sqlite.rows(_BY_UPRN_SQL, (self._council, uprn))
             if found is not None:
                 return _from_sqlite(found[0]) if found else None
+        rows = await self._rows(_BY_UPRN, {"council": self._council, "uprn": uprn})
+        return _address(rows[0]) if rows else None
+
+    async def _rows(self, statement: _Lookup, values: dict[str, str]) -> Sequence[Any]:
+        if self._reads is not None:
+            async with self._reads.connect() as connection:
+                return (await connection.execute(statement, values)).all()
         async with self._sessions() as session:
-            row = (await session.execute(_address_query(self._council, uprn))).first()
-        return _address(row) if row else None
+            return (await session.execute(statement, values)).all()
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,13 @@ def config() -> SimulatorConfig:
     return SimulatorConfig(latency_ms=20)
 
 
+@pytest.fixture
+def settings(settings: DrsSettings) -> DrsSettings:
+    """Without the availability cache: each page here stands for a DRS call made within
+    the session (test_drs_availability_cache.py tests the cache)."""
+    return settings.model_copy(update={"availability_cache_seconds": 0})
+
+
 async def test_a_hundred_concurrent_requests_open_one_session(
     scheduler: DrsScheduler, sim: DrsSimulator, week: SlotQuery
 ) -> None:

@@ -86,8 +86,16 @@ class DrsClient:
         self._tz = ZoneInfo(timezone)
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
         self._owns_http = http_client is None
+        # httpx's default pool (100 connections) would queue the second half of 100
+        # concurrent pages behind the first: each page is two checkAvailability calls.
         self._http = http_client or httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.timeout_seconds)
+            timeout=httpx.Timeout(settings.timeout_seconds),
+            limits=httpx.Limits(
+                max_connections=settings.max_connections,
+                max_keepalive_connections=min(
+                    settings.max_keepalive_connections, settings.max_connections
+                ),
+            ),
         )
         # zeep wants a sync client for fetching WSDLs; ours is read from the package.
         self._wsdl_http = httpx.Client()
@@ -121,6 +129,11 @@ class DrsClient:
             session_id = await self._renew(session_id)
             reply = await self._send(operation, payload(session_id))
         return reply
+
+    async def open_session(self) -> None:
+        """Open today's session now unless one is open (``BackendRejected`` or
+        ``BackendUnavailable`` when DRS will not)."""
+        await self._current_session()
 
     async def aclose(self) -> None:
         """Close the session (best effort) and the HTTP connections."""

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+import time as monotonic_time
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
@@ -37,6 +38,7 @@ from repairs_gateway.ports import (
     SlotUnavailable,
 )
 
+from .availability import AvailabilityCache, DaySlots, Fetched
 from .client import UNAVAILABLE, UNREADABLE, Clock, DrsClient, Reply, UnreadableAnswer
 from .protocol import (
     days_limited_to,
@@ -85,7 +87,10 @@ not be read."""
 
 class DrsScheduler:
     """Operatives' diaries in one DRS installation (implements ``Scheduler``,
-    ``StatusPushReader`` and ``Closable``)."""
+    ``StatusPushReader``, ``Preparable`` and ``Closable``).
+
+    ``clock`` is the wall clock (the session's day, windows begun); ``cache_clock`` the
+    monotonic clock the availability cache's time limit is counted on."""
 
     def __init__(
         self,
@@ -94,11 +99,16 @@ class DrsScheduler:
         *,
         http_client: httpx.AsyncClient | None = None,
         clock: Clock | None = None,
+        cache_clock: Callable[[], float] | None = None,
     ) -> None:
         self._settings = settings
         self._tz = ZoneInfo(context.timezone)
+        self._now: Clock = clock or (lambda: datetime.now(UTC))
         self._client = DrsClient(
             settings, timezone=context.timezone, http_client=http_client, clock=clock
+        )
+        self._cache = AvailabilityCache(
+            settings.availability_cache_seconds, cache_clock or monotonic_time.monotonic
         )
 
     @property
@@ -125,25 +135,63 @@ class DrsScheduler:
         if push.contract and push.contract != self._settings.contract:
             log.info("DRS push for another contract ignored: %r", push.contract)
             return []
+        # Something changed in DRS (an operative, a planner): windows kept may be stale.
+        self._cache.drop(None)
         return [push.primary_order_number]
 
     def push_answer(self, refused: str | None) -> tuple[str, bytes]:
         """A ``bookingConfirmationResponse`` with status success, or a SOAP Fault."""
         return XML, answer_envelope() if refused is None else fault_envelope(refused)
 
+    async def prepare(self) -> None:
+        """Open the day's DRS session now (``Preparable``), so the first resident's page
+        costs one round trip. Raises ``BackendRejected`` (a refused login) or
+        ``BackendUnavailable``; the first real call then opens the session instead."""
+        await self._client.open_session()
+
     async def aclose(self) -> None:
         """Close the DRS session and connections."""
+        await self._cache.aclose()
         await self._client.aclose()
 
     # ------------------------------------------------------------------ slots
 
     async def slots(self, query: SlotQuery) -> Sequence[Slot]:
         """Free windows on the query's days, earliest first. Windows of ``window_days``
-        days are asked for all at once rather than one after another."""
+        days are asked for all at once rather than one after another; days asked within
+        ``availability_cache_seconds`` are answered from the cache."""
         if query.last_day < query.first_day:
             return []
         sor = self._sor_code(query.job)
         wanted = _days(query.first_day, query.last_day)
+        if not self._cache.enabled:
+            return _flatten((await self._fetch(query, sor, wanted))[0])
+        key = self._cache_key(query, sor)
+        kept = self._cache.fresh(key, wanted)
+        now = self._now()
+        # A window DRS listed a few seconds ago may have begun since.
+        found: DaySlots = {d: [s for s in slots if s.start > now] for d, slots in kept.items()}
+        missing = [day for day in wanted if day not in kept]
+        if missing:
+            found.update(
+                await self._cache.shared(key, missing, lambda: self._fetch(query, sor, missing))
+            )
+        return _flatten(found)
+
+    def _cache_key(self, query: SlotQuery, sor: str) -> Hashable:
+        """What DRS's answer depends on: the property (operatives' patches, travel) and
+        the job as DRS is told it (SoR code, minutes, priority)."""
+        return (
+            query.council_id,
+            self._location_id(query.address),
+            query.address.postcode,
+            sor,
+            query.job.duration_minutes,
+            self._settings.priorities[query.job.priority],
+        )
+
+    async def _fetch(self, query: SlotQuery, sor: str, wanted: Sequence[date]) -> Fetched:
+        """Ask DRS for the windows of ``wanted``: by day, with the days DRS listed."""
         replies = await _gather(
             self._availability(query, sor, chunk)
             for chunk in _chunks(wanted, self._settings.window_days)
@@ -162,7 +210,11 @@ class DrsScheduler:
                 self._availability(query, sor, chunk) for chunk in _chunks(missing, cap)
             )
         unique = {(s.start, s.end): s for r in replies for s in r[1]}
-        return sorted(unique.values(), key=lambda s: (s.start, s.end))
+        by_day: DaySlots = {}
+        for slot in unique.values():
+            by_day.setdefault(slot.start.date(), []).append(slot)
+        listed = {d for r in replies for d in r[0]}.intersection(wanted)
+        return by_day, listed
 
     async def _availability(
         self, query: SlotQuery, sor: str, days: Sequence[date]
@@ -219,6 +271,16 @@ class DrsScheduler:
         says the booking is scheduled; anything less is undone and raised."""
         sor = self._sor_code(request.job)
         start, end = self._window(request.slot)
+        try:
+            return await self._book(request, sor, start, end)
+        finally:
+            # Booked, refused (the cache showed a taken window) or unsure: that day's
+            # windows are no longer known.
+            self._cache.drop([self._day(start)])
+
+    async def _book(
+        self, request: BookingRequest, sor: str, start: datetime, end: datetime
+    ) -> Booking:
         # Where the housing system raised a works order, DRS files the job under it, as
         # councils ran UH with DRS: the operative's job and the HMS order are one number.
         number = request.works_order_ref or request.reference
@@ -352,15 +414,21 @@ class DrsScheduler:
         """Move the booking to another window with scheduleBooking; the old window is
         kept if the new one is not free."""
         start, end = self._window(slot)
-        order = await self._find(_number(booking), booking)
-        drs_booking = _pick_booking(order, booking)
+        touched = {self._day(start)}
         try:
-            await self._schedule(self._booking_payload(drs_booking, order, start, end, job=job))
-        except MAYBE_DONE as failure:
-            # The move may have happened though its answer was lost or unreadable: look
-            # before failing.
-            if not await self._holds(booking, start, end, failure):
-                raise
+            order = await self._find(_number(booking), booking)
+            drs_booking = _pick_booking(order, booking)
+            touched.update(self._booked_days(order))
+            try:
+                await self._schedule(self._booking_payload(drs_booking, order, start, end, job=job))
+            except MAYBE_DONE as failure:
+                # The move may have happened though its answer was lost or unreadable:
+                # look before failing.
+                if not await self._holds(booking, start, end, failure):
+                    raise
+        finally:
+            # The old day has a place free again, the new one a place fewer.
+            self._cache.drop(touched)
         return _booking(booking.reference, order, drs_booking, booking.works_order_ref)
 
     async def _holds(
@@ -393,6 +461,9 @@ class DrsScheduler:
             except AdapterError as unsure:
                 failure.detail = f"{failure.detail}; outcome unknown: {unsure.detail or unsure}"
             raise
+        finally:
+            # A place is free again on the booking's day (or may be: drop it either way).
+            self._cache.drop(self._booked_days(order))
 
     async def status(self, booking: Booking) -> BookingState:
         """The booking's life-cycle state in DRS and its planned window."""
@@ -589,6 +660,20 @@ class DrsScheduler:
             raise SlotUnavailable(TAKEN, detail=f"slot ends before it starts: {slot}")
         return start, end
 
+    def _day(self, when: datetime) -> date:
+        """The council's calendar day of ``when``: the unit the cache is kept and dropped by."""
+        return when.astimezone(self._tz).date() if when.tzinfo else when.date()
+
+    def _booked_days(self, order: Mapping[str, Any]) -> set[date]:
+        """The days an order's bookings are planned on, as DRS answered them."""
+        days: set[date] = set()
+        for drs_booking in order.get("theBookings") or []:
+            if isinstance(drs_booking, dict):
+                start = drs_booking.get("planningWindowStart")
+                if isinstance(start, datetime):
+                    days.add(self._day(start))
+        return days
+
     def _aware(self, value: Any, field: str, reply: Reply) -> datetime:
         if not isinstance(value, datetime):
             raise BackendRejected(UNREADABLE, detail=f"{reply.operation}: {field}={value!r}")
@@ -611,6 +696,11 @@ async def _gather(
             raise result
         answered.append(result)
     return answered
+
+
+def _flatten(by_day: DaySlots) -> list[Slot]:
+    unique = {(s.start, s.end): s for slots in by_day.values() for s in slots}
+    return sorted(unique.values(), key=lambda s: (s.start, s.end))
 
 
 def _refused(reply: Reply, message: str) -> BackendRejected:

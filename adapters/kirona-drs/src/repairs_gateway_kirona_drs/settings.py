@@ -46,6 +46,30 @@ class DrsSettings(BaseModel):
     timeout_seconds: float = Field(
         default=10.0, gt=0, le=120, description="Time limit of one SOAP call."
     )
+    availability_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description=(
+            "How long the windows of a job's day are kept for the next page view; 0 asks DRS "
+            "for every page. A booking, move or cancel through the gateway drops that day."
+        ),
+    )
+    max_connections: int = Field(
+        default=200,
+        ge=1,
+        le=1000,
+        description=(
+            "HTTP connections to DRS at once (a page takes one per checkAvailability window: "
+            "100 pages at once take 200)."
+        ),
+    )
+    max_keepalive_connections: int = Field(
+        default=100,
+        ge=0,
+        le=1000,
+        description="Idle HTTP connections kept open for the next calls.",
+    )
     trade_sor: dict[str, str] = Field(
         default_factory=dict,
         description="SoR code to book by, per trade, for jobs that have no SoR code.",

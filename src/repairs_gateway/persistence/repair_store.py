@@ -14,11 +14,11 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, cast, func, insert, null, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -27,10 +27,19 @@ from repairs_gateway.domain.history import EventKind, events_for
 from repairs_gateway.domain.polling import next_poll_at
 from repairs_gateway.domain.references import new_reference
 from repairs_gateway.domain.repair import Intent, RepairStatus, check_move
-from repairs_gateway.persistence.models import Repair, RepairEvent, utcnow
+from repairs_gateway.persistence.models import Repair, RepairContact, RepairEvent, utcnow
 from repairs_gateway.persistence.queue import NewJob, add_jobs
 
 IN_PROGRESS_DETAIL = "another change to this repair is in progress; try again shortly"
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """What an earlier request with the same Idempotency-Key did: made ``row``, or, when
+    ``joined_channel`` is given, joined that open repair as a reporter told by it."""
+
+    row: Repair
+    joined_channel: str | None = None
 
 
 class Held:
@@ -109,19 +118,43 @@ class RepairStore:
         left = (row.lease_until - utcnow()).total_seconds()
         return int(max(1, min(5, left + 1)))
 
-    async def replay(self, council_id: str, client_id: int, key: str, digest: str) -> Repair | None:
-        """The repair an earlier request with this Idempotency-Key made, if any;
-        ``IdempotencyKeyReused`` when that request had another body."""
+    async def replay(self, council_id: str, client_id: int, key: str, digest: str) -> Replay | None:
+        """The repair an earlier request with this Idempotency-Key made, or the open repair
+        an earlier report with it joined (with that reporter's channel), the made one first;
+        ``IdempotencyKeyReused`` when that request had another body. One indexed query: the
+        two lookups, each on its own unique key, as a UNION ALL joined to the repair."""
+        made = (
+            select(Repair.id.label("repair_id"), cast(null(), Integer).label("contact_id"))
+            .where(Repair.council_id == council_id)
+            .where(Repair.client_id == client_id)
+            .where(Repair.idempotency_key == key)
+        )
+        joined = (
+            select(RepairContact.repair_id, RepairContact.id)
+            .where(RepairContact.client_id == client_id)
+            .where(RepairContact.idempotency_key == key)
+        )
+        hits = union_all(made, joined).subquery()
+        query = (
+            select(Repair, RepairContact.request_hash, RepairContact.preferred_channel)
+            .join(hits, Repair.id == hits.c.repair_id)
+            .outerjoin(RepairContact, RepairContact.id == hits.c.contact_id)
+            .where(Repair.council_id == council_id)
+            .order_by(hits.c.contact_id.is_not(None), hits.c.contact_id)
+            .limit(1)
+        )
         async with self._sessions() as session:
-            row = await session.scalar(
-                select(Repair)
-                .where(Repair.council_id == council_id)
-                .where(Repair.client_id == client_id)
-                .where(Repair.idempotency_key == key)
-            )
-        if row is not None and row.request_hash != digest:
+            found = (await session.execute(query)).first()
+        if found is None:
+            return None
+        row, joined_hash, channel = found
+        if channel is None:  # the request made this repair
+            if row.request_hash != digest:
+                raise IdempotencyKeyReused("was used before with a different request body", "Idempotency-Key")
+            return Replay(row)
+        if joined_hash != digest:
             raise IdempotencyKeyReused("was used before with a different request body", "Idempotency-Key")
-        return row
+        return Replay(row, channel)
 
     async def abandoned(self, limit: int = 500) -> list[tuple[int, str, str]]:
         """Repairs let go, or whose holder died, with an intent recorded:
@@ -342,40 +375,80 @@ class RepairStore:
             values.update(lease_until=now if keeps_intent else None, attempt=None)
         else:
             values["lease_until"] = now + self.lease
+        # The holder knows the row as stored (every write names its attempt), so the next
+        # status poll is set in the same UPDATE, and the row comes back by RETURNING rather
+        # than being read again.
+        before = held.row
+        status = str(values.get("status", before.status))
+        window = (
+            values.get("window_start", before.window_start),
+            values.get("window_end", before.window_end),
+        )
+        label = values.get("window_label", before.window_label)
+        if _needs_poll(before, status, window, label):
+            values["next_poll_at"] = next_poll_at(now, status, window[0])
         async with self._sessions.begin() as session:
-            result = await session.execute(
-                update(Repair)
-                .where(Repair.id == held.row.id)
-                .where(Repair.attempt == held.attempt)
-                .values(**values)
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
+            fresh = (
+                await session.scalars(
+                    update(Repair)
+                    .where(Repair.id == before.id)
+                    .where(Repair.attempt == held.attempt)
+                    .values(**values)
+                    .returning(Repair),
+                    execution_options={"synchronize_session": False},
+                )
+            ).first()
+            if fresh is None:
                 # Another process took the repair over after this one's lease ran out: it
                 # settles what was recorded, and the caller asks again.
                 held.done = True
                 raise ChangeInProgress("this change was taken over; ask for the repair again", 2)
             if jobs:
-                await add_jobs(session, [_for_repair(job, held.row.id) for job in jobs])
-            fresh = await _after_change(session, held.row)
+                await add_jobs(session, [_for_repair(job, before.id) for job in jobs])
+            # The events and their notify jobs commit with the change (the outbox).
+            await _record_change(session, before, fresh, poll_set="next_poll_at" in values)
         return fresh
 
 
 NOTIFY_JOB = "notify"
 
 
+def _needs_poll(before: Repair, status: str, window: tuple[Any, Any], label: str | None) -> bool:
+    """Whether a change to (``status``, ``window``) sets the repair's next status poll: it
+    makes an event, or moves the repair's status or window."""
+    old_window = (before.window_start, before.window_end)
+    return bool(events_for(before.status, status, old_window, window, label)) or (status, window) != (
+        before.status,
+        old_window,
+    )
+
+
+async def _record_change(session: AsyncSession, before: Repair, fresh: Repair, poll_set: bool) -> None:
+    """Record the events a change from ``before`` to ``fresh`` made (each with its notify
+    job), and set the next status poll unless the change's own UPDATE set it already."""
+    new_window = (fresh.window_start, fresh.window_end)
+    events = events_for(
+        before.status, fresh.status, (before.window_start, before.window_end), new_window, fresh.window_label
+    )
+    if events:
+        await record_events(session, fresh, events)
+    if not poll_set and _needs_poll(before, fresh.status, new_window, fresh.window_label):
+        # Only when the row changed by another path than its holder's: a second statement.
+        fresh.next_poll_at = next_poll_at(utcnow(), fresh.status, fresh.window_start)
+        await session.execute(
+            update(Repair)
+            .where(Repair.id == fresh.id)
+            .values(next_poll_at=fresh.next_poll_at, updated_at=fresh.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+
+
 async def _after_change(session: AsyncSession, before: Repair) -> Repair:
     """The repair as now stored, with the events its change made recorded (each with a job
     that sends what the council sends for it) and its next status poll set."""
-    old = (before.status, (before.window_start, before.window_end))
     fresh = await session.get(Repair, before.id, populate_existing=True)
     assert fresh is not None
-    new_window = (fresh.window_start, fresh.window_end)
-    events = events_for(old[0], fresh.status, old[1], new_window, fresh.window_label)
-    if events:
-        await record_events(session, fresh, events)
-    if events or (fresh.status, new_window) != old:
-        fresh.next_poll_at = next_poll_at(utcnow(), fresh.status, fresh.window_start)
-        await session.flush()
+    await _record_change(session, before, fresh, poll_set=False)
     return fresh
 
 
@@ -384,18 +457,21 @@ async def record_events(
 ) -> None:
     """Store ``events`` of the repair, each with its ``notify`` job (the outbox)."""
     for kind, detail in events:
-        event = RepairEvent(repair_id=row.id, kind=kind.value, detail=detail, at=utcnow())
-        session.add(event)
-        await session.flush()
+        # The event's id names its job, so it comes back from the INSERT (RETURNING).
+        event_id = await session.scalar(
+            insert(RepairEvent)
+            .values(repair_id=row.id, kind=kind.value, detail=detail, at=utcnow())
+            .returning(RepairEvent.id)
+        )
         await add_jobs(
             session,
             [
                 NewJob(
                     NOTIFY_JOB,
-                    f"notify:{row.id}:{event.id}",
+                    f"notify:{row.id}:{event_id}",
                     council_id=row.council_id,
                     repair_id=row.id,
-                    payload={"event": event.id},
+                    payload={"event": event_id},
                 )
             ],
         )

@@ -34,7 +34,7 @@ from repairs_gateway.domain.repair import Intent, RepairStatus
 from repairs_gateway.domain.tokens import InvalidToken, TokenSigner, WindowClaim, job_fingerprint
 from repairs_gateway.persistence.models import Repair, utcnow
 from repairs_gateway.persistence.queue import NewJob
-from repairs_gateway.persistence.repair_store import Held, RepairStore
+from repairs_gateway.persistence.repair_store import Held, RepairStore, Replay
 from repairs_gateway.ports import (
     Address,
     Contact,
@@ -161,15 +161,11 @@ class RepairService:
         digest = _hash_request(spec.id, request.body)
         # A retry replays the first answer before anything else is judged: its window id may
         # have expired since, and that must not turn a made booking into a refusal.
+        # One query answers both kinds of replay: a repair the key made, or one it joined.
         if idempotency_key is not None:
-            existing = await self._store.replay(spec.id, client_id, idempotency_key, digest)
-            if existing is not None:
-                return Created(await self._settled(council, existing), replayed=True)
-            joined = await duplicates.replayed(spec.id, client_id, idempotency_key, digest)
-            if joined is not None:
-                # The repair is another resident's: answered as it is, whatever it is doing.
-                current = await self._store.get(joined.row.id) or joined.row
-                return Created(current, replayed=True, joined_channel=joined.channel)
+            earlier = await self._store.replay(spec.id, client_id, idempotency_key, digest)
+            if earlier is not None:
+                return await self._replayed(council, earlier)
         job = resolve_job(council, request.repair, "repair.")
         claim = self._claim(council, request.window_id, request.uprn, job) if request.window_id else None
         address: Address | None
@@ -231,10 +227,10 @@ class RepairService:
         row = await self._store.insert(values, spec.reference_prefix, attempt, jobs)
         if row is None:  # a concurrent request with the same key stored first
             assert idempotency_key is not None
-            existing = await self._store.replay(spec.id, client_id, idempotency_key, digest)
-            if existing is None:
+            earlier = await self._store.replay(spec.id, client_id, idempotency_key, digest)
+            if earlier is None:
                 raise ChangeInProgress(PENDING)
-            return Created(await self._settled(council, existing), replayed=True)
+            return await self._replayed(council, earlier)
         if attempt is None:
             return Created(row)
         held = self._store.adopt(row)
@@ -243,6 +239,14 @@ class RepairService:
                 council, held, interactive=True, resumed=False, address=address
             )
         return Created(outcome.row)
+
+    async def _replayed(self, council: CouncilRuntime, earlier: Replay) -> Created:
+        """The answer to a retry: the repair its key made, once settled; or the open repair
+        its report joined, which is another resident's and is answered as it is, whatever it
+        is doing."""
+        if earlier.joined_channel is not None:
+            return Created(earlier.row, replayed=True, joined_channel=earlier.joined_channel)
+        return Created(await self._settled(council, earlier.row), replayed=True)
 
     async def _repeated(
         self,

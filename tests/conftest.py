@@ -1,9 +1,15 @@
 """Fixtures: a migrated database (SQLite, and PostgreSQL when
 REPAIRS_GATEWAY_TEST_DATABASE_URL points at one), and the gateway app serving the demo
-councils in-process."""
+councils in-process.
+
+Under pytest-xdist (``-n 2``) each worker has a PostgreSQL database of its own, created on
+first use next to the configured one and named after it with the worker's id
+(``repairs_gateway_test_gw0``): tests empty tables, and must not empty another worker's.
+Its SQLite files and temporary folders are its own already (``tmp_path`` is per worker)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -22,9 +28,16 @@ from repairs_gateway.ports import AdapterPlugin
 from repairs_gateway.registry import discover_plugins
 from repairs_gateway.settings import Settings
 
-from gateway_support import Gateway, empty_tables, prepare_without_migrating
+from gateway_support import (
+    Gateway,
+    create_database_if_missing,
+    empty_tables,
+    prepare_without_migrating,
+    worker_database_url,
+)
 
-PG_URL = os.environ.get("REPAIRS_GATEWAY_TEST_DATABASE_URL")
+CONFIGURED_PG_URL = os.environ.get("REPAIRS_GATEWAY_TEST_DATABASE_URL")
+PG_URL = worker_database_url(CONFIGURED_PG_URL, os.environ.get("PYTEST_XDIST_WORKER"))
 
 
 @pytest.fixture(scope="session")
@@ -37,13 +50,16 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
-    """The PostgreSQL test database, migrated; skipped when none is configured."""
-    if not PG_URL:
+    """The PostgreSQL test database (this xdist worker's own), migrated; skipped when none
+    is configured."""
+    if not PG_URL or not CONFIGURED_PG_URL:
         if os.environ.get("REPAIRS_GATEWAY_REQUIRE_POSTGRES"):
             pytest.fail(
                 "REPAIRS_GATEWAY_REQUIRE_POSTGRES is set but REPAIRS_GATEWAY_TEST_DATABASE_URL is not"
             )
         pytest.skip("REPAIRS_GATEWAY_TEST_DATABASE_URL is not set (.ci/run sets it)")
+    if PG_URL != CONFIGURED_PG_URL:
+        asyncio.run(create_database_if_missing(PG_URL, CONFIGURED_PG_URL))
     upgrade(PG_URL)
     return PG_URL
 

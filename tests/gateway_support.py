@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from repairs_gateway.config.loader import GatewayConfig
 from repairs_gateway.demo.data import demo_addresses, load_addresses
@@ -40,6 +40,31 @@ async def empty_tables(url: str) -> None:
         for table in TABLES:
             await connection.execute(text(f"DELETE FROM {table}"))
     await engine.dispose()
+
+
+def worker_database_url(url: str | None, worker: str | None) -> str | None:
+    """The database a pytest-xdist ``worker`` (``gw0``, ...) uses instead of ``url``: one
+    of its own, named after it (``repairs_test`` -> ``repairs_test_gw0``). Unchanged when
+    not under xdist, and for SQLite (every SQLite file of the tests is under tmp_path)."""
+    if not url or not worker or url.startswith("sqlite"):
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+async def create_database_if_missing(url: str, via: str) -> None:
+    """Create the PostgreSQL database of ``url``, connecting to the existing ``via`` to do so
+    (same server and user), unless it exists already."""
+    name = make_url(url).database
+    engine = create_async_engine(via, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            exists = text("SELECT 1 FROM pg_database WHERE datname = :name")
+            if (await connection.execute(exists, {"name": name})).first() is None:
+                quoted = connection.dialect.identifier_preparer.quote(str(name))
+                await connection.execute(text(f"CREATE DATABASE {quoted}"))
+    finally:
+        await engine.dispose()
 
 
 @dataclass

@@ -12,6 +12,10 @@ from test_notify_crash import _bench
 
 pytest.importorskip("repairs_gateway_govuk_notify.simulator")
 
+# Real processes (servers, workers, simulators, some killed on purpose): under pytest-xdist
+# these tests run one after another on one worker, never two such crowds of processes at once.
+pytestmark = pytest.mark.xdist_group("processes")
+
 
 def test_the_worker_sends_every_queued_message_once_under_the_rate_limit(tmp_path: Path) -> None:
     bench = _bench()

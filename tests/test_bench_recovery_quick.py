@@ -9,6 +9,12 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
+# Real processes (servers, workers, simulators, some killed on purpose): under pytest-xdist
+# these tests run one after another on one worker, never two such crowds of processes at once.
+pytestmark = pytest.mark.xdist_group("processes")
+
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "recovery.py"
 
 

@@ -53,6 +53,10 @@ from crash_support import (
     windows,
 )
 
+# Real processes (servers, workers, simulators, some killed on purpose): under pytest-xdist
+# these tests run one after another on one worker, never two such crowds of processes at once.
+pytestmark = pytest.mark.xdist_group("processes")
+
 SETTLE_SECONDS = 60.0
 LEASE_SECONDS = 5
 # A window that starts this soon could start before it is settled, and DRS would refuse it.

@@ -33,6 +33,10 @@ from demo_process import free_port
 
 notify = pytest.importorskip("repairs_gateway_govuk_notify.simulator")
 
+# Real processes (servers, workers, simulators, some killed on purpose): under pytest-xdist
+# these tests run one after another on one worker, never two such crowds of processes at once.
+pytestmark = pytest.mark.xdist_group("processes")
+
 PG_URL = os.environ.get("REPAIRS_GATEWAY_TEST_DATABASE_URL")
 KEY_VARIABLE = "CRASH_TEST_NOTIFY_API_KEY"
 KIND = "booking_confirmed"
@@ -216,8 +220,12 @@ class Site:
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> str:
-    return PG_URL or f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The test PostgreSQL (this xdist worker's own) when one is configured, else SQLite."""
+    if PG_URL:
+        url: str = request.getfixturevalue("postgres_url")
+        return url
+    return f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
 
 
 @pytest.fixture
@@ -305,13 +313,13 @@ def _bench() -> ModuleType:
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(not PG_URL, reason="REPAIRS_GATEWAY_TEST_DATABASE_URL is not set (.ci/run sets it)")
-def test_two_workers_on_one_postgresql_send_each_message_exactly_once(tmp_path: Path) -> None:
+def test_two_workers_on_one_postgresql_send_each_message_exactly_once(
+    postgres_url: str, tmp_path: Path
+) -> None:
     bench = _bench()
-    assert PG_URL is not None
     result = bench.run(
         bench.Setup(
-            messages=300, rate="100/2", workers=2, concurrency=8, database_url=PG_URL, folder=tmp_path
+            messages=300, rate="100/2", workers=2, concurrency=8, database_url=postgres_url, folder=tmp_path
         )
     )
     assert (result.duplicates, result.losses) == (0, 0), result.report()

@@ -25,6 +25,8 @@ from repairs_gateway.contract.targets import serve_asgi
 HOP_HEADERS = {"content-length", "transfer-encoding", "connection", "host"}
 ADDRESSES = re.compile(r"^/v1/councils/[^/]+/addresses$", re.DOTALL)
 CANCEL = re.compile(r"^/v1/councils/[^/]+/repairs/[^/]+/cancel$", re.DOTALL)
+# One worker under pytest-xdist, so that the module's gateway and report are built once.
+pytestmark = pytest.mark.xdist_group("broken-implementation")
 
 
 class BrokenImplementation:

@@ -14,6 +14,9 @@ from repairs_gateway.contract.report import Finding
 
 from demo_process import running_demo
 
+# One worker under pytest-xdist, so that the module's demo process is started once.
+pytestmark = pytest.mark.xdist_group("live-demo")
+
 CLIENT = """
 import json, sys
 from repairs_gateway.contract.endpoint import Endpoint

@@ -9,6 +9,7 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -110,11 +111,22 @@ class _SqliteReader:
     _lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, path: str) -> None:
-        # Autocommit: each SELECT reads the latest committed state (an import is seen at once).
-        self._connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._connection.execute("PRAGMA busy_timeout=0")
-        self._connection.execute("PRAGMA query_only=1")
+        self._path = path
+        self._connection: sqlite3.Connection | None = None
         self._mutex = threading.Lock()
+
+    def _connect(self) -> sqlite3.Connection:
+        # Opened at the first read, never creating the file (mode=rw): a database that is
+        # missing is the async path's to report, as BackendUnavailable.
+        connection = sqlite3.connect(
+            Path(self._path).absolute().as_uri() + "?mode=rw",
+            uri=True,
+            isolation_level=None,  # autocommit: each SELECT sees the latest commit (imports)
+            check_same_thread=False,
+        )
+        connection.execute("PRAGMA busy_timeout=0")
+        connection.execute("PRAGMA query_only=1")
+        return connection
 
     @classmethod
     def for_sessions(cls, sessions: async_sessionmaker[AsyncSession]) -> _SqliteReader | None:
@@ -136,6 +148,8 @@ class _SqliteReader:
         if not self._mutex.acquire(blocking=False):
             return None
         try:
+            if self._connection is None:
+                self._connection = self._connect()
             return self._connection.execute(sql, parameters).fetchall()
         except sqlite3.Error:
             return None

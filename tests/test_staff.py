@@ -143,6 +143,13 @@ async def test_a_listing_refuses_unknown_statuses_and_cursors_of_another_listing
     forged = await listing(gateway, staff, cursor=cursor[:-2] + "xx")
     assert forged.status_code == 400 and field_names(forged) == {"cursor"}
     assert (await listing(gateway, staff, limit=0)).status_code == 400
+    # The spec allows at most 20 status values.
+    many = await gateway.client.get(
+        "/v1/councils/northfield/repairs",
+        params=[("status", "received")] * 21,
+        headers={"Authorization": f"Bearer {staff}"},
+    )
+    assert many.status_code == 400 and field_names(many) == {"status"}
 
 
 async def test_staff_see_the_last_backend_error_and_the_queue_state(flaky: tuple[Gateway, Switch]) -> None:

@@ -28,6 +28,8 @@ router = APIRouter()
 MAX_OLDER_THAN_MINUTES = 5_256_000  # ten years
 BOOKED = frozenset({RepairStatus.BOOKED, RepairStatus.IN_PROGRESS})
 WAITING = frozenset({RepairStatus.RECEIVED, RepairStatus.BOOKING, RepairStatus.NEEDS_ATTENTION})
+# The spec's StatusFilter allows at most 20 values (each may join several with commas).
+MAX_STATUS_FILTERS = 20
 
 
 def _staff_problems(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -103,7 +105,7 @@ def staff_repair_out(item: StaffRepair, zone: ZoneInfo) -> StaffRepairOut:
 async def list_repairs(
     council: StaffCouncil,
     staff: Staff,
-    status: Annotated[list[str] | None, Query(max_length=200)] = None,
+    status: Annotated[list[str] | None, Query(max_length=MAX_STATUS_FILTERS)] = None,
     older_than_minutes: Annotated[
         int | None, Query(alias="olderThanMinutes", ge=0, le=MAX_OLDER_THAN_MINUTES)
     ] = None,

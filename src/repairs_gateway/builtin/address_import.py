@@ -117,7 +117,7 @@ def _json_lines(lines: list[str]) -> str:
 
 
 def check_row(values: Sequence[str], line: int, columns: _Columns) -> StagedRow | RejectedRow:
-    """The row ready to stage, or what is wrong with it (the rules ``parse_csv`` has always
+    """The row ready to stage, or what is wrong with it (the rules the register's import has always
     applied, checked one row at a time; a repeated UPRN is found later, in the database)."""
     width = len(values)
     # Inline rather than a helper a field: this runs for every row of the file.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import sqlite3
@@ -19,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from repairs_gateway.builtin.database_errors import typed_database_errors
 from repairs_gateway.persistence.models import RegisterAddress
-from repairs_gateway.ports import AdapterContext, Address, InvalidPostcode, PropertyKind, normalise_postcode
+from repairs_gateway.ports import AdapterContext, Address, PropertyKind
 
 CSV_COLUMNS = (
     "uprn",
@@ -219,50 +218,6 @@ class CsvImportError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
-
-
-def parse_csv(text: str) -> list[dict[str, object]]:
-    """Validate a register CSV; raises CsvImportError naming each bad line and field."""
-    reader = csv.DictReader(io.StringIO(text))
-    missing = {"uprn", "address_line_1", "postcode"} - set(reader.fieldnames or ())
-    if missing:
-        raise CsvImportError([f"header: missing column(s) {', '.join(sorted(missing))}"])
-    rows: list[dict[str, object]] = []
-    problems: list[str] = []
-    seen: set[str] = set()
-    for number, raw in enumerate(reader, start=2):
-        uprn = (raw.get("uprn") or "").strip()
-        where = f"line {number}"
-        if not (uprn.isascii() and uprn.isdigit() and 1 <= len(uprn) <= 12):
-            problems.append(f"{where}: uprn: {uprn!r} is not 1 to 12 digits")
-        elif uprn in seen:
-            problems.append(f"{where}: uprn: {uprn} appears twice")
-        seen.add(uprn)
-        try:
-            postcode = normalise_postcode(raw.get("postcode") or "")
-        except InvalidPostcode as exc:
-            problems.append(f"{where}: postcode: {exc}")
-            postcode = ""
-        kind = (raw.get("kind") or "dwelling").strip().lower()
-        if kind not in KINDS:
-            problems.append(f"{where}: kind: {kind!r} is not one of {', '.join(KINDS)}")
-        lines = [value.strip() for key in CSV_COLUMNS[1:5] if (value := raw.get(key) or "").strip()]
-        if not lines:
-            problems.append(f"{where}: address_line_1: is empty")
-        if any(len(line) > 120 for line in lines):
-            problems.append(f"{where}: address lines have at most 120 characters")
-        rows.append(
-            {
-                "uprn": uprn,
-                "lines": lines,
-                "postcode": postcode,
-                "kind": kind,
-                "property_ref": (raw.get("property_ref") or "").strip() or None,
-            }
-        )
-    if problems:
-        raise CsvImportError(problems)
-    return rows
 
 
 async def import_csv(sessions: async_sessionmaker[AsyncSession], council_id: str, text: str) -> ImportResult:

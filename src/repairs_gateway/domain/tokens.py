@@ -11,9 +11,10 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timedelta
 from typing import Any
 
 from repairs_gateway.ports import Job
@@ -62,6 +63,66 @@ class WindowClaim:
         return datetime.fromisoformat(self.end)
 
 
+_UPRN = re.compile(r"[0-9]{1,12}")
+_JOB = re.compile(r"[0-9a-f]{16}")
+# The most a window may span: a day's windows are hours long; anything longer is not ours.
+_LONGEST_WINDOW = timedelta(days=1)
+# As the repairs table keeps them (``window_label`` 40, ``window_ref`` 200 characters).
+_LABEL_MAX = 40
+_REF_MAX = 200
+_NAME_MAX = 100
+_CLAIM_FIELDS = frozenset(f.name for f in fields(WindowClaim))
+
+
+def _text(claims: dict[str, Any], name: str, longest: int, *, empty: bool = False) -> str:
+    value = claims[name]
+    if not isinstance(value, str):
+        raise InvalidToken(f"is not a window id: its {name} is not text")
+    if not value and not empty:
+        raise InvalidToken(f"is not a window id: its {name} is empty")
+    if len(value) > longest or not value.isprintable():
+        raise InvalidToken(f"is not a window id: its {name} is too long or has control characters")
+    return value
+
+
+def _moment(claims: dict[str, Any], name: str) -> datetime:
+    text = _text(claims, name, 64)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidToken(f"is not a window id: its {name} is not a date and time") from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidToken(f"is not a window id: its {name} has no time zone")
+    return moment
+
+
+def checked_window(raw: Any) -> WindowClaim:
+    """A window claim whose every member has the type and shape this gateway signs, so that
+    nothing downstream (the stored repair, the booking call) meets a value it cannot use;
+    ``InvalidToken`` naming the member otherwise. Signed ids are checked too: a leaked or
+    misused secret must not become a way to store unreadable rows."""
+    if not isinstance(raw, dict) or set(raw) != _CLAIM_FIELDS:
+        raise InvalidToken("is not a window id")
+    council = _text(raw, "council", _NAME_MAX)
+    uprn = _text(raw, "uprn", 12)
+    if not _UPRN.fullmatch(uprn):
+        raise InvalidToken("is not a window id: its uprn is not 1 to 12 digits")
+    job = _text(raw, "job", 16)
+    if not _JOB.fullmatch(job):
+        raise InvalidToken("is not a window id: its job is not a job fingerprint")
+    scheduler = _text(raw, "scheduler", _NAME_MAX)
+    start, end = _moment(raw, "start"), _moment(raw, "end")
+    if not start < end <= start + _LONGEST_WINDOW:
+        raise InvalidToken("is not a window id: its end is not after its start, within a day")
+    label = _text(raw, "label", _LABEL_MAX)
+    ref = _text(raw, "ref", _REF_MAX, empty=True)
+    expires = raw["expires"]
+    # bool is an int to Python, never to this gateway.
+    if not isinstance(expires, int) or isinstance(expires, bool) or not 0 < expires < 2**53:
+        raise InvalidToken("is not a window id: its expiry is not a time")
+    return WindowClaim(council, uprn, job, scheduler, raw["start"], raw["end"], label, ref, expires)
+
+
 class TokenSigner:
     """Signs and verifies tokens with one secret key."""
 
@@ -100,11 +161,7 @@ class TokenSigner:
 
     def window(self, token: str, *, now: float | None = None) -> WindowClaim:
         """The claim of a genuine, unexpired window id; raises InvalidToken."""
-        claims = self.open(token)
-        try:
-            claim = WindowClaim(**claims["w"])
-        except (KeyError, TypeError):
-            raise InvalidToken("is not a window id") from None
+        claim = checked_window(self.open(token).get("w"))
         if claim.expires < (time.time() if now is None else now):
             raise InvalidToken("has expired: ask for the appointments again")
         return claim

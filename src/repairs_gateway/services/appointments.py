@@ -58,6 +58,9 @@ def first_day(
     if cursor is not None:
         try:
             claims = signer.open(cursor)
+            # Only the ISO date this gateway writes: fromisoformat also reads "20261203".
+            if not isinstance(claims["from"], str) or len(claims["from"]) != 10:
+                raise ValueError("not a date")
             start = date.fromisoformat(claims["from"])
         except (InvalidToken, KeyError, TypeError, ValueError):
             raise InvalidInput("is not a cursor this gateway issued", "cursor") from None

@@ -32,6 +32,7 @@ from repairs_gateway.domain.errors import (
 )
 from repairs_gateway.domain.repair import Intent, RepairStatus
 from repairs_gateway.domain.tokens import InvalidToken, TokenSigner, WindowClaim, job_fingerprint
+from repairs_gateway.domain.windows import label_for
 from repairs_gateway.persistence.models import Repair, utcnow
 from repairs_gateway.persistence.queue import NewJob
 from repairs_gateway.persistence.repair_store import Held, RepairStore, Replay
@@ -139,7 +140,14 @@ class RepairService:
             raise InvalidWindow("was offered for another property", "windowId")
         if claim.job != job_fingerprint(job):
             raise InvalidWindow("was offered for another repair", "windowId")
-        if claim.scheduler not in council.schedulers:
+        if claim.scheduler not in council.schedulers or claim.scheduler != council.scheduler_for(job.trade):
+            raise InvalidWindow("is no longer offered: ask again", "windowId")
+        # The label is the council's name for these times: one that does not match them was
+        # not signed by this configuration, and would be shown to the resident as their visit.
+        zone = council.zone
+        if claim.label != label_for(
+            claim.start_at.astimezone(zone), claim.end_at.astimezone(zone), council.spec.windows
+        ):
             raise InvalidWindow("is no longer offered: ask again", "windowId")
         return claim
 

@@ -228,8 +228,14 @@ class StaffService:
     def _open(self, cursor: str, digest: str) -> tuple[int, int | None]:
         try:
             claims = self._signer.open(cursor)["r"]
-            after, before, bound = int(claims["a"]), claims["b"], claims["q"]
-            before = None if before is None else int(before)
+            after, before, bound = claims["a"], claims["b"], claims["q"]
+            # Exactly what this gateway signs: a row id, and a cut-off as seconds or null.
+            # Anything else (text, a fraction, true, a number past the database's integers)
+            # would reach the query and fail there.
+            if not _row_number(after) or not (
+                before is None or (_row_number(before) and before < _YEAR_10000)
+            ):
+                raise ValueError("not a cursor")
         except (InvalidToken, KeyError, TypeError, ValueError):
             raise InvalidInput("is not a cursor this gateway issued", "cursor") from None
         if bound != digest:
@@ -369,3 +375,12 @@ class StaffService:
             oldest_due_seconds=waited,
             dead={kind: count for (kind, state), (count, _age) in depth.items() if state == DEAD},
         )
+
+
+_YEAR_10000 = 253_402_300_800
+"""Seconds since 1970 where Python's datetimes end: a cut-off must be before it."""
+
+
+def _row_number(value: object) -> bool:
+    """Whether ``value`` is a whole number a database integer column holds."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63

@@ -98,17 +98,23 @@ def serve(host: str, port: int, workers: int, with_worker: bool, access_log: boo
 
     import uvicorn
 
+    from repairs_gateway import server as edges
     from repairs_gateway.api.app import create_app
 
     settings = _settings()
     _logging(settings)
     _signer(settings)
     config = _config(settings)  # checked here, so a bad file fails once with its problems
+    # Before the listener opens, so that the --workers processes inherit the raised limit.
+    edges.raise_open_file_limit()
+    limits = edges.EdgeLimits.from_settings(settings)
+    edges.configure(limits)
     options: dict[str, Any] = {
         "host": host,
         "port": port,
         "log_level": settings.log_level.lower(),
         "access_log": access_log,
+        **edges.uvicorn_options(limits),
     }
     if workers == 1:
         uvicorn.run(create_app(settings, config, with_worker=with_worker), **options)

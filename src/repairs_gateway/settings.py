@@ -56,4 +56,23 @@ class Settings(BaseSettings):
         description="How long a process trusts what it read of an API key; a revoked key is "
         "refused within this time. 0 reads the database on every request.",
     )
+    request_read_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Time a client has to send a whole request (headers and body), from connecting "
+        "or from starting the next request on a kept-alive connection; then it is disconnected.",
+    )
+    max_connections: int = Field(
+        default=1000,
+        ge=1,
+        description="Connections one process holds at once; beyond it a request is answered 503 at "
+        "once. Lowered to what the open-file limit leaves for them.",
+    )
+    max_header_bytes: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        le=1024 * 1024,
+        description="Largest request line and headers taken; larger is answered 431.",
+    )
     log_level: str = "INFO"

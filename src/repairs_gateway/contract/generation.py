@@ -37,6 +37,11 @@ def mutated(case: Case[Any]) -> set[tuple[str, str]]:
     return found
 
 
+def _is_valid(case: Case[Any]) -> bool:
+    meta = case.meta
+    return meta is not None and meta.generation.mode.is_positive
+
+
 def _untouched(changed: set[tuple[str, str]], location: str, name: str) -> bool:
     return (location, name) not in changed and (location, "*") not in changed
 
@@ -62,18 +67,23 @@ def _appointments(
     case: Case[Any], data: TargetData, changed: set[tuple[str, str]], rnd: random.Random
 ) -> None:
     query = case.query
+    valid = _is_valid(case)
     if data.uprns and _untouched(changed, "query", "uprn") and rnd.random() < 0.75:
         query["uprn"] = rnd.choice(data.uprns)
     forms_untouched = all(_untouched(changed, "query", p) for p in REPAIR_FORM_PARAMETERS)
-    if data.jobs and forms_untouched and rnd.random() < 0.75:
-        for name in REPAIR_FORM_PARAMETERS:
-            query.pop(name, None)
-        query.update(_repair_form(rnd.choice(data.jobs), data, rnd))
+    if forms_untouched and (valid or rnd.random() < 0.75):
+        if data.jobs:
+            for name in REPAIR_FORM_PARAMETERS:
+                query.pop(name, None)
+            query.update(_repair_form(rnd.choice(data.jobs), data, rnd))
+        else:
+            one_repair_form(query)
     if _untouched(changed, "query", "from"):
         choice = rnd.random()
         if choice < 0.6:
             query.pop("from", None)
-        elif choice < 0.8:
+        elif choice < 0.8 or valid:
+            # The spec allows today to 365 days ahead, which no schema can say.
             query["from"] = (date.today() + timedelta(days=rnd.randint(1, 40))).isoformat()
     if _untouched(changed, "query", "cursor"):
         choice = rnd.random()
@@ -81,6 +91,36 @@ def _appointments(
             query.pop("cursor", None)
         elif choice < 0.85 and data.cursor:
             query["cursor"] = data.cursor
+        if valid and query.get("cursor") is not None:
+            if data.cursor and query["cursor"] == data.cursor and data.uprns and data.jobs:
+                # The discovered cursor was issued for the first property and job.
+                query["uprn"] = data.uprns[0]
+                for name in REPAIR_FORM_PARAMETERS:
+                    query.pop(name, None)
+                query["triagePath"] = data.jobs[0].path
+            else:
+                # A generated cursor was issued for no query, which the spec refuses.
+                query.pop("cursor", None)
+
+
+def one_repair_form(query: dict[str, Any]) -> None:
+    """Leave ``query`` naming the repair in exactly one form, as the spec requires of every
+    valid request and OpenAPI cannot state: the first form it gives (completing a trade with
+    a duration, or a duration with a trade), or a triage path when it gives none."""
+    if "triagePath" in query:
+        keep: tuple[str, ...] = ("triagePath",)
+    elif "sorCode" in query:
+        keep = ("sorCode",)
+    elif "trade" in query or "durationMinutes" in query:
+        query.setdefault("trade", "plumbing")
+        query.setdefault("durationMinutes", 60)
+        keep = ("trade", "durationMinutes")
+    else:
+        query["triagePath"] = "kitchen/sink/blocked"
+        keep = ("triagePath",)
+    for name in REPAIR_FORM_PARAMETERS:
+        if name not in keep:
+            query.pop(name, None)
 
 
 def _create_body(body: dict[str, Any], data: TargetData, rnd: random.Random) -> None:
@@ -128,6 +168,9 @@ def seed(case: Case[Any], data: TargetData, endpoint: Endpoint, rnd: random.Rand
         case.query["postcode"] = _postcode_spelling(rnd.choice(data.postcodes), rnd)
     elif operation == "listAppointments":
         _appointments(case, data, changed, rnd)
+    elif operation == "listRepairs" and _is_valid(case):
+        # A generated cursor was issued for no listing, which the spec refuses (400).
+        case.query.pop("cursor", None)
     body = case.body if isinstance(case.body, dict) and not any(loc == "body" for loc, _ in changed) else None
     if operation == "createRepair":
         if body is not None:

@@ -16,7 +16,7 @@ from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
 from repairs_gateway.contract.checks import CUSTOM_CHECKS, operation_id
 from repairs_gateway.contract.defaults import DEFAULT_SCENARIOS
 from repairs_gateway.contract.discovery import TargetData
-from repairs_gateway.contract.generation import seed
+from repairs_gateway.contract.generation import REPAIR_FORM_PARAMETERS, one_repair_form, seed
 from repairs_gateway.contract.report import Finding
 from repairs_gateway.contract.session import REQUEST_TIMEOUT_SECONDS, ContractSession
 
@@ -37,6 +37,7 @@ def walk_links(
     base: Any = session.schema.as_state_machine()
 
     started = [0]
+    searched: dict[str, Any] = {}  # the repair named by the last search for windows
 
     class Walk(base):  # type: ignore[misc]
         def setup(self) -> None:
@@ -48,11 +49,24 @@ def walk_links(
                 seed(case, data, endpoint, rnd)  # a scenario's first request: steer it to real data
             else:
                 case.headers["Authorization"] = f"Bearer {endpoint.api_key}"
-                if operation_id(case) == "listAppointments" and data.jobs and "triagePath" not in case.query:
-                    # The link gives the property; the repair comes from the triage tree.
-                    for name in ("sorCode", "trade", "durationMinutes", "from", "cursor"):
+                if operation_id(case) == "listAppointments":
+                    # The link gives the property; the repair comes from the triage tree, in
+                    # exactly one form as the spec requires (which OpenAPI cannot state).
+                    for name in ("from", "cursor"):
                         case.query.pop(name, None)
-                    case.query["triagePath"] = rnd.choice(data.jobs).path
+                    if data.jobs:
+                        for name in REPAIR_FORM_PARAMETERS:
+                            case.query.pop(name, None)
+                        case.query["triagePath"] = rnd.choice(data.jobs).path
+                    else:
+                        one_repair_form(case.query)
+                if operation_id(case) == "createRepair" and isinstance(case.body, dict) and searched:
+                    # Of the spec's three links from a search into createRepair, the one for the
+                    # form the search used is the one to follow: book the repair searched for.
+                    case.body["repair"] = dict(searched)
+            if operation_id(case) == "listAppointments":
+                searched.clear()
+                searched.update(_repair_named(case.query))
             _ = case.meta
             session.report.count_case(operation_id(case))
             output: StepOutput = super().step(input)
@@ -64,9 +78,16 @@ def walk_links(
         def validate_response(
             self, response: Response, case: Case[Any], additional_checks: Any = None, **kwargs: Any
         ) -> None:
+            failed = False
             try:
-                super().validate_response(response, case, additional_checks=CUSTOM_CHECKS, **kwargs)
+                case.validate_response(
+                    response,
+                    additional_checks=CUSTOM_CHECKS,
+                    excluded_checks=session.checks_to_skip(case),
+                    transport_kwargs=kwargs or None,
+                )
             except FailureGroup as group:
+                failed = True
                 for failure in group.exceptions:
                     session.report.add(
                         Finding(
@@ -79,6 +100,7 @@ def walk_links(
                             response.content.decode("utf-8", errors="replace")[:2000],
                         )
                     )
+            session.note_auth(case, response, failed)
 
     for restart in range(MAX_RESTARTS):
         try:
@@ -95,6 +117,20 @@ def walk_links(
             # cancelled), so a replayed prefix took another turn: walk on afresh.
             if started[0] >= scenarios:
                 return
+
+
+def _repair_named(query: dict[str, Any]) -> dict[str, Any]:
+    """The repair a search for windows named, as createRepair takes it."""
+    if "triagePath" in query:
+        return {"triagePath": query["triagePath"]}
+    if "sorCode" in query:
+        return {"sorCode": query["sorCode"]}
+    if "trade" in query and "durationMinutes" in query:
+        try:
+            return {"trade": query["trade"], "durationMinutes": int(query["durationMinutes"])}
+        except (TypeError, ValueError):
+            return {}
+    return {}
 
 
 def _settings(scenarios: int, derandomize: bool) -> settings:

@@ -156,6 +156,23 @@ class RepairStore:
             raise IdempotencyKeyReused("was used before with a different request body", "Idempotency-Key")
         return Replay(row, channel)
 
+    async def first_answer(self, repair_id: int, answer: dict[str, Any]) -> dict[str, Any]:
+        """Keep ``answer`` as the first answer to the request that made the repair, unless
+        one is kept already; answers the one kept (so two racing answers agree), or
+        ``answer`` when the repair was withdrawn meanwhile."""
+        async with self._sessions.begin() as session:
+            stored = await session.execute(
+                update(Repair)
+                .where(Repair.id == repair_id)
+                .where(Repair.first_answer.is_(None))
+                # Keeping the answer is not a change to the repair: updated_at stays.
+                .values(first_answer=answer, updated_at=Repair.updated_at)
+            )
+            if stored.rowcount == 1:  # type: ignore[attr-defined]
+                return answer
+            kept = await session.scalar(select(Repair.first_answer).where(Repair.id == repair_id))
+        return kept if kept is not None else answer
+
     async def abandoned(self, limit: int = 500) -> list[tuple[int, str, str]]:
         """Repairs let go, or whose holder died, with an intent recorded:
         (id, council, the intent's attempt)."""

@@ -254,6 +254,10 @@ class RepairService:
         is doing."""
         if earlier.joined_channel is not None:
             return Created(earlier.row, replayed=True, joined_channel=earlier.joined_channel)
+        if earlier.row.first_answer is not None:
+            # The first answer was given and kept: it is the answer, whatever the repair has
+            # done since or is doing now (a cancel under way is no reason to make a retry wait).
+            return Created(earlier.row, replayed=True)
         return Created(await self._settled(council, earlier.row), replayed=True)
 
     async def _repeated(

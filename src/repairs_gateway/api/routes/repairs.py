@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi.responses import JSONResponse
 
 from repairs_gateway.api.deps import Council, State, Who
 from repairs_gateway.api.problems import invalid
@@ -50,6 +51,7 @@ def _reference(raw: str) -> str:
 async def create_repair(
     request: Request,
     response: Response,
+    gateway: State,
     council: Council,
     who: Who,
     answers: Answers,
@@ -57,7 +59,7 @@ async def create_repair(
     idempotency_key: Annotated[
         str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)
     ] = None,
-) -> RepairOut:
+) -> RepairOut | JSONResponse:
     """Record a repair and, given a window, book it; answers its reference. A report that
     repeats an open repair of a communal area joins it (200); one of a home is a 409 naming
     it where the council turns that on, unless ``newProblem`` says it is a new problem."""
@@ -81,14 +83,30 @@ async def create_repair(
         new_problem=bool(body.new_problem),
     )
     answer = await answers.create(council, who.client_id, new, idempotency_key)
-    response.headers["Location"] = str(
+    location = str(
         request.url_for("get_repair", councilId=council.spec.id, reference=answer.row.reference).path
     )
+    response.headers["Location"] = location
     if answer.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     if answer.joined:
+        # A report that joined another resident's repair is answered with that repair as it
+        # is now (200), on a replay too: the spec's tested behaviour, and nothing is kept
+        # on the other resident's repair for one reporter.
         response.status_code = 200
-    return repair_out(answer, council)
+        return repair_out(answer, council)
+    if idempotency_key is None:
+        return repair_out(answer, council)
+    # With a key, the first answer is kept and a retry is answered exactly it (status code,
+    # body and Location), as the spec promises; not the repair as it is by then.
+    first = answer.row.first_answer if answer.replayed else None
+    if first is None:
+        rendered = repair_out(answer, council).model_dump(mode="json", by_alias=True)
+        first = await gateway.repairs.store.first_answer(answer.row.id, {"status": 201, "body": rendered})
+    headers = {"Location": location}
+    if answer.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(first["body"], status_code=int(first["status"]), headers=headers)
 
 
 def _request_body(body: RepairIn) -> dict[str, Any]:

@@ -8,11 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import update
+from test_repairs_api import _single_place_calendar
 
 from repairs_gateway.persistence.models import Repair
+from repairs_gateway.spec import spec_document
 
 from gateway_support import Gateway, on_both_databases
-from journey import NORTHFIELD, create, repair_body, windows
+from journey import NORTHFIELD, OTHER_UPRN, create, first_window, repair_body, windows
 
 
 async def _cancel(gateway: Gateway, reference: str) -> Any:
@@ -95,3 +97,58 @@ async def test_a_request_without_a_key_keeps_no_answer_and_another_body_is_still
     )
     assert other.status_code == 422
     assert other.json()["type"].endswith("/idempotency-key-reused")
+
+
+# ----------------------------------------------------------------- titles (the same bullet)
+
+
+def _spec_titles() -> dict[str, set[str]]:
+    """Each problem type's titles in the spec's examples."""
+    titles: dict[str, set[str]] = {}
+    for example in spec_document()["components"]["examples"].values():
+        value = example.get("value")
+        if isinstance(value, dict) and str(value.get("type", "")).startswith("/problems/"):
+            titles.setdefault(value["type"], set()).add(value["title"])
+    return titles
+
+
+async def test_every_problem_the_gateway_answers_is_titled_as_the_spec_s_examples(make_gateway: Any) -> None:
+    """Before: a taken window was titled "Conflict" (the spec: "Window no longer available"),
+    an unknown repair "Not found", a triage exit "This is an emergency", and so on."""
+    gateway: Gateway = await make_gateway(document=_single_place_calendar())
+    other_council = await gateway.new_key("southmoor")
+    window = await first_window(gateway)
+    next_door = await first_window(gateway, OTHER_UPRN)
+    made = await create(gateway, repair_body(window["id"]), key="titled")
+    assert made.status_code == 201
+    reference = made.json()["reference"]
+    auth = gateway.auth()
+    answers = {
+        "window-unavailable": await create(gateway, repair_body(next_door["id"], uprn=OTHER_UPRN)),
+        "repair-not-found": await gateway.client.get(f"{NORTHFIELD}/repairs/NF-7KQ3M9X", headers=auth),
+        "council-not-found": await gateway.client.get(
+            "/v1/councils/nowhere/repairs/NF-7KQ3M9X", headers=auth
+        ),
+        "unauthorized": await gateway.client.get(f"{NORTHFIELD}/repairs/{reference}"),
+        "forbidden": await gateway.client.get(
+            f"{NORTHFIELD}/repairs/{reference}", headers=gateway.auth(other_council)
+        ),
+        "triage-exit": await create(gateway, repair_body(repair={"triagePath": "kitchen/gas"})),
+        "unknown-triage-path": await create(gateway, repair_body(repair={"triagePath": "kitchen/moat"})),
+        "unknown-sor-code": await create(gateway, repair_body(repair={"sorCode": "99999999"})),
+        "invalid-window": await create(gateway, repair_body("not.a-window")),
+        "idempotency-key-reused": await create(
+            gateway, repair_body(description="Another problem."), key="titled"
+        ),
+        "invalid-request": await create(gateway, repair_body(uprn="x")),
+    }
+    await _cancel(gateway, reference)
+    answers["repair-state-conflict"] = await gateway.client.post(
+        f"{NORTHFIELD}/repairs/{reference}/reschedule", json={"windowId": window["id"]}, headers=auth
+    )
+    spec = _spec_titles()
+    for kind, response in answers.items():
+        problem = response.json()
+        assert problem["type"] == f"/problems/{kind}", (kind, response.text)
+        assert problem["title"] in spec[problem["type"]], (kind, problem["title"], spec[problem["type"]])
+    assert answers["window-unavailable"].json()["title"] == "Window no longer available"

@@ -85,7 +85,7 @@ async def council(
         raise Problem(
             403,
             "forbidden",
-            "Forbidden",
+            "API key not allowed for this council",
             f"this API key may not use council {council_id!r}",
             [FieldError("councilId", "path", "this API key may not use this council")],
         )

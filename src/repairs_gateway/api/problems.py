@@ -14,6 +14,32 @@ Location = Literal["path", "query", "header", "body"]
 # Relative references, as the spec publishes them; resolved against the gateway's own URL.
 PROBLEM_BASE = "/problems/"
 
+TITLES: dict[str, str] = {
+    "invalid-request": "Invalid request",
+    "unauthorized": "Missing or invalid API key",
+    "council-not-found": "Council not found",
+    "repair-not-found": "Repair not found",
+    "window-unavailable": "Window no longer available",
+    "request-in-progress": "Request in progress",
+    "repair-state-conflict": "Repair cannot be changed",
+    "duplicate-repair": "Conflict",
+    "payload-too-large": "Request body too large",
+    "unsupported-media-type": "Unsupported media type",
+    "property-not-eligible": "Property not eligible",
+    "unknown-triage-path": "Unknown triage path",
+    "triage-exit": "Cannot be booked online",
+    "unknown-sor-code": "Unknown SoR code",
+    "unknown-trade": "Unknown trade",
+    "invalid-window": "Window not valid",
+    "idempotency-key-reused": "Idempotency-Key reused",
+    "backend-unavailable": "Service temporarily unavailable",
+}
+"""Each problem type's title, as the spec's examples give it. A type has one title whatever
+the occurrence (RFC 9457: the detail says what happened this time), so a title given when a
+problem of one of these types is made is replaced by this one. ``forbidden`` is left to its
+callers: the spec titles a key not issued for the council and a resident key on a staff
+operation differently."""
+
 
 @dataclass(frozen=True, slots=True)
 class FieldError:
@@ -38,6 +64,7 @@ class Problem(Exception):
     """Further members the spec defines for this type (``existingReference``)."""
 
     def __post_init__(self) -> None:
+        self.title = TITLES.get(self.kind, self.title)
         super().__init__(self.detail)
 
     @property
@@ -70,7 +97,9 @@ def unacceptable(kind: str, field_name: str, location: Location, message: str) -
 
 def unavailable(detail: str = "A council system is not answering; try again shortly.") -> Problem:
     """A backend is down: 503 with Retry-After."""
-    return Problem(503, "backend-unavailable", "Service unavailable", detail, headers={"Retry-After": "30"})
+    return Problem(
+        503, "backend-unavailable", TITLES["backend-unavailable"], detail, headers={"Retry-After": "30"}
+    )
 
 
 def not_found(kind: str, what: str, field_name: str, location: Location = "path") -> Problem:
@@ -96,14 +125,9 @@ _TITLES = {
     404: "Not found",
     409: "Conflict",
     422: "Request cannot be processed",
-    503: "Service unavailable",
+    503: "Service temporarily unavailable",
 }
-EXIT_TITLES = {
-    "emergency": "This is an emergency",
-    "unable_to_book": "This repair cannot be booked online",
-    "not_responsible": "This repair is not the council's responsibility",
-    "contact_us": "Please contact the council about this repair",
-}
+"""Titles by status, for a type ``TITLES`` does not name."""
 
 ERROR_TABLE: dict[type[errors.DomainError], tuple[int, str]] = {
     errors.InvalidInput: (400, "invalid-request"),
@@ -143,9 +167,9 @@ def from_domain(error: errors.DomainError, path: Mapping[str, Any], query: Mappi
     status, kind = next(
         (entry for cls, entry in ERROR_TABLE.items() if isinstance(error, cls)), (500, "internal-error")
     )
-    title = _TITLES.get(status, "Request failed")
-    if isinstance(error, errors.TriageExit):
-        title = EXIT_TITLES.get(error.exit_kind, title)
+    # A triage exit's own words (which exit, whom to call) are its detail; the title is the
+    # type's, as the spec gives it.
+    title = TITLES.get(kind, _TITLES.get(status, "Request failed"))
     headers: dict[str, str] = {}
     if isinstance(error, errors.ChangeInProgress | errors.BackendDown):
         headers["Retry-After"] = str(error.retry_after)

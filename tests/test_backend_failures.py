@@ -92,6 +92,10 @@ async def flaky_gateway(make_gateway: Any, **settings: Any) -> tuple[Gateway, Sw
     return gateway, switch
 
 
+OPERATOR_TOKEN = "operator-token-for-the-metrics-tests"
+"""/metrics is the operator's (issue 14)."""
+
+
 @pytest.fixture
 async def flaky(make_gateway: Any) -> tuple[Gateway, Switch]:
     return await flaky_gateway(make_gateway)
@@ -167,15 +171,16 @@ async def test_cancel_while_the_scheduler_is_down_changes_nothing(flaky: tuple[G
     assert fetched.json()["status"] == "booked"
 
 
-async def test_backend_failures_are_counted_in_metrics(flaky: tuple[Gateway, Switch]) -> None:
-    gateway, switch = flaky
+async def test_backend_failures_are_counted_in_metrics(make_gateway: Any) -> None:
+    gateway, switch = await flaky_gateway(make_gateway, operator_token=OPERATOR_TOKEN)
     switch.mode = "down"
     await gateway.client.get(
         f"{NORTHFIELD}/appointments",
         params={"uprn": "100012345001", "triagePath": "kitchen/sink/blocked"},
         headers=gateway.auth(),
     )
-    metrics = (await gateway.client.get("/metrics")).text
+    operator = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+    metrics = (await gateway.client.get("/metrics", headers=operator)).text
     assert (
         'repairs_gateway_backend_calls_total{adapter="flaky-calendar",call="slots",outcome="unavailable"} 3.0'
         in metrics

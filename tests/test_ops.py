@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from repairs_gateway.spec import spec_text
 
 from gateway_support import Gateway
@@ -15,9 +17,15 @@ async def test_the_spec_is_served_as_written(gateway: Gateway) -> None:
     assert response.text == spec_text()
 
 
-async def test_health_and_readiness(gateway: Gateway) -> None:
+OPERATOR = {"Authorization": "Bearer operator-token-for-the-ops-tests"}
+"""The per-council detail of /readyz and /metrics are the operator's (issue 14)."""
+
+
+async def test_health_and_readiness(make_gateway: Any) -> None:
+    gateway: Gateway = await make_gateway(operator_token="operator-token-for-the-ops-tests")
     assert (await gateway.client.get("/healthz")).json() == {"status": "ok"}
-    ready = await gateway.client.get("/readyz")
+    assert (await gateway.client.get("/readyz")).json() == {"status": "ready"}
+    ready = await gateway.client.get("/readyz", headers=OPERATOR)
     assert ready.status_code == 200
     assert ready.json()["checks"] == {
         "database": "ok",
@@ -26,10 +34,11 @@ async def test_health_and_readiness(gateway: Gateway) -> None:
     }
 
 
-async def test_metrics_count_requests_and_backend_calls_by_operation(gateway: Gateway) -> None:
+async def test_metrics_count_requests_and_backend_calls_by_operation(make_gateway: Any) -> None:
+    gateway: Gateway = await make_gateway(operator_token="operator-token-for-the-ops-tests")
     await windows(gateway)
     await gateway.client.get("/v1/councils")
-    text = (await gateway.client.get("/metrics")).text
+    text = (await gateway.client.get("/metrics", headers=OPERATOR)).text
     assert 'repairs_gateway_requests_total{operation="listAppointments",status="200"} 1.0' in text
     assert 'repairs_gateway_requests_total{operation="listCouncils",status="401"} 1.0' in text
     assert 'repairs_gateway_backend_calls_total{adapter="builtin-calendar",call="slots",outcome="ok"}' in text

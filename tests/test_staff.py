@@ -282,7 +282,10 @@ def _sample(text: str, name: str, **labels: str) -> float:
 
 
 @on_both_databases
-async def test_metrics_show_repairs_by_status_the_queue_and_dead_jobs(gateway: Gateway) -> None:
+async def test_metrics_show_repairs_by_status_the_queue_and_dead_jobs(make_gateway: Any) -> None:
+    # /metrics is the operator's (issue 14).
+    gateway: Gateway = await make_gateway(operator_token="operator-token-for-the-staff-tests")
+    operator = {"Authorization": "Bearer operator-token-for-the-staff-tests"}
     references = await received(gateway, 3)
     await received(gateway, 1, council=SOUTHMOOR)
     await create(gateway, repair_body((await first_window(gateway, OTHER_UPRN))["id"], uprn=OTHER_UPRN))
@@ -296,7 +299,7 @@ async def test_metrics_show_repairs_by_status_the_queue_and_dead_jobs(gateway: G
     )
     await asyncio.sleep(1.1)
 
-    text = (await gateway.client.get("/metrics")).text
+    text = (await gateway.client.get("/metrics", headers=operator)).text
     assert _sample(text, "repairs_gateway_repairs", council="northfield", status="received") == 3
     assert _sample(text, "repairs_gateway_repairs", council="northfield", status="booked") == 1
     assert _sample(text, "repairs_gateway_repairs", council="southmoor", status="received") == 1
@@ -309,7 +312,7 @@ async def test_metrics_show_repairs_by_status_the_queue_and_dead_jobs(gateway: G
 
     # Read afresh at every scrape: the dead job queued again, the figures follow.
     await queue.requeue_dead(repair_ids=[rows[0].id])
-    text = (await gateway.client.get("/metrics")).text
+    text = (await gateway.client.get("/metrics", headers=operator)).text
     assert _sample(text, "repairs_gateway_jobs_dead") == 0
     assert _sample(text, "repairs_gateway_jobs", kind="book", state="queued") == 2
     assert 'repairs_gateway_jobs{kind="book",state="dead"}' not in text

@@ -75,4 +75,9 @@ class Settings(BaseSettings):
         le=1024 * 1024,
         description="Largest request line and headers taken; larger is answered 431.",
     )
+    operator_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="Bearer token for /metrics and the per-council detail of /readyz; empty (the "
+        "default) gives them to no one. Not an API key: keep it to the monitoring system.",
+    )
     log_level: str = "INFO"

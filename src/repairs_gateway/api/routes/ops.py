@@ -1,16 +1,23 @@
-"""Operational endpoints, outside the standard: the spec, health, readiness and metrics."""
+"""Operational endpoints, outside the standard: the spec, health, readiness and metrics.
+
+Whether the gateway is ready is anyone's to ask (a load balancer has no secret); which
+councils it serves, how each one's backends are doing and the metrics are an operator's,
+shown only with the operator token (``REPAIRS_GATEWAY_OPERATOR_TOKEN``)."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from repairs_gateway.api.deps import State
+from repairs_gateway.api.problems import FieldError, Problem
 from repairs_gateway.api.routes.staff import Staff
 from repairs_gateway.domain.repair import RepairStatus
 from repairs_gateway.ports import AdapterError
@@ -32,9 +39,37 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def is_operator(request: Request, token: str) -> bool:
+    """Whether the request carries ``Authorization: Bearer <token>``; never when ``token`` is
+    empty (no operator configured). Compared in constant time, on digests so that the
+    length of the token is not given away either."""
+    if not token:
+        return False
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given:
+        return False
+    return hmac.compare_digest(
+        hashlib.sha256(given.strip().encode()).digest(), hashlib.sha256(token.encode()).digest()
+    )
+
+
+def _operator_only(request: Request, gateway: State) -> None:
+    if not is_operator(request, gateway.settings.operator_token.get_secret_value()):
+        detail = "this endpoint needs the operator token (REPAIRS_GATEWAY_OPERATOR_TOKEN)"
+        raise Problem(
+            401,
+            "unauthorized",
+            "Missing or invalid operator token",
+            detail,
+            [FieldError("Authorization", "header", detail)],
+            headers={"WWW-Authenticate": 'Bearer realm="repairs-gateway-operator"'},
+        )
+
+
 @router.get("/readyz")
-async def readyz(gateway: State) -> JSONResponse:
-    """The database answers, and every council's address source answers a lookup."""
+async def readyz(request: Request, gateway: State) -> JSONResponse:
+    """The database answers, and every council's address source answers a lookup: 200 or
+    503 to anyone; which check failed, council by council, only to the operator."""
     checks: dict[str, str] = {}
     try:
         async with gateway.engine.connect() as connection:
@@ -53,15 +88,17 @@ async def readyz(gateway: State) -> JSONResponse:
 
     await asyncio.gather(*(probe(cid) for cid in gateway.councils))
     ready = all(value == "ok" for value in checks.values())
-    return JSONResponse(
-        {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
-    )
+    body: dict[str, object] = {"status": "ready" if ready else "not ready"}
+    if is_operator(request, gateway.settings.operator_token.get_secret_value()):
+        body["checks"] = checks
+    return JSONResponse(body, status_code=200 if ready else 503)
 
 
 @router.get("/metrics")
-async def metrics(gateway: State, staff: Staff) -> Response:
+async def metrics(request: Request, gateway: State, staff: Staff) -> Response:
     """Prometheus metrics, the backlog read from the database now (the worker may be
-    another process)."""
+    another process); only to the operator."""
+    _operator_only(request, gateway)
     try:
         backlog = await staff.backlog()
     except Exception:  # the request metrics are still worth serving without the database

@@ -14,8 +14,10 @@ STARTUP_SECONDS = 30.0
 
 
 @contextmanager
-def serve_asgi(app: Any, name: str = "app") -> Iterator[str]:
-    """Serve ``app`` (lifespan included) until the block ends; yields its base URL."""
+def serve_asgi(app: Any, name: str = "app", *, http: str = "auto") -> Iterator[str]:
+    """Serve ``app`` (lifespan included) until the block ends; yields its base URL. ``http``
+    is uvicorn's HTTP protocol: a name or an import path (the gateway's own, in
+    ``repairs_gateway.server.edges.PROTOCOL_PATHS``)."""
     import uvicorn
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -24,7 +26,7 @@ def serve_asgi(app: Any, name: str = "app") -> Iterator[str]:
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", http=http))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name=f"serve-{name}", daemon=True
     )

@@ -102,6 +102,9 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url=None,  # the published spec is the hand-written file at /v1/openapi.yaml
+        # A trailing slash is a path the API does not have: a 404 problem document naming the
+        # path without it, not a 307 that clients follow into a plain-text 405.
+        redirect_slashes=False,
     )
     errors.install(app)
     for module in (councils, addresses, appointments, repairs, staff, callbacks, ops):

@@ -75,6 +75,19 @@ def validation_problem(exc: RequestValidationError) -> Problem:
     return Problem(400, "invalid-request", "Invalid request", detail, unique)
 
 
+def _framework_detail(exc: HTTPException, request: Request) -> str:
+    """What the router's own 404 and 405 mean, in words a caller can act on."""
+    path = instance_of(request.url.path)
+    if exc.status_code == 404:
+        if path.endswith("/") and path != "/":
+            return f"there is no {path}; paths of this API have no trailing slash: {path.rstrip('/')}"
+        return f"there is no {path} in this API"
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        return f"{request.method} is not allowed on {path}; allowed: {allowed}"
+    return str(exc.detail)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every failure into a problem document."""
 
@@ -110,7 +123,7 @@ def install(app: FastAPI) -> None:
             exc.status_code,
             kinds.get(exc.status_code, "request-failed"),
             titles.get(exc.status_code, "Request failed"),
-            str(exc.detail),
+            _framework_detail(exc, request),
             headers=dict(exc.headers or {}),
         )
         return render(problem, request)

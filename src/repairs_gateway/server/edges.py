@@ -5,8 +5,8 @@ client that sends half its headers, or half its body, holds a connection (and a 
 long as it likes. The protocols here start a timer when a connection is made and when a
 request begins, cancel it once the request has been read, and close the connection if it
 fires first. They also refuse connections over a cap with a 503 problem document, and answer
-a request whose headers are too large with a 431 problem document instead of uvicorn's plain
-text 400.
+a request whose headers are too large with a 431 problem document, and one they cannot parse
+with a 400 problem document, where uvicorn answers plain text.
 """
 
 from __future__ import annotations
@@ -182,6 +182,19 @@ class _Edges:
             self.app = refuse_busy
         self._start_request_timer()
 
+    def _answer_bad_request(self) -> None:
+        # uvicorn's own answer to a request it cannot parse is plain text.
+        self.transport.write(
+            raw_problem_response(
+                400,
+                "Bad Request",
+                "invalid-request",
+                "Invalid request",
+                "the request is not valid HTTP/1.1",
+            )
+        )
+        self.transport.close()
+
     def _answer_headers_too_large(self) -> None:
         limit = current_limits().max_header_bytes
         self.transport.write(
@@ -264,7 +277,7 @@ def _httptools_protocol() -> type[asyncio.Protocol] | None:
             if self._headers_too_large:
                 self._answer_headers_too_large()
             else:
-                super().send_400_response(msg)
+                self._answer_bad_request()
 
     return GuardedHttpTools
 
@@ -303,7 +316,7 @@ class GuardedH11(_Edges, H11Protocol):
             self._headers_too_large = True
             self._answer_headers_too_large()
         else:
-            super().send_400_response(msg)
+            self._answer_bad_request()
 
 
 GuardedHttpTools = _httptools_protocol()

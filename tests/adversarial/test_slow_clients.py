@@ -195,3 +195,27 @@ def test_connections_over_the_cap_are_refused_at_once_with_a_problem_document(
         # Once the held connections have run out of time, everyone is served again.
         assert all(closed_by_server(sock) for sock in held)
     assert wait_for(lambda: httpx.get(f"{url}/healthz", timeout=5).status_code == 200)
+
+
+def test_every_process_of_serve_workers_is_held_to_the_same_limits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # uvicorn starts the --workers processes itself: they must load the guarded protocol by
+    # name (and read their limits from the same environment), not uvicorn's default.
+    import uvicorn
+    from click.testing import CliRunner
+
+    from repairs_gateway.cli import main
+    from repairs_gateway.server import edges
+
+    monkeypatch.setenv("REPAIRS_GATEWAY_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}")
+    monkeypatch.setenv("REPAIRS_GATEWAY_CONFIG_FILE", str(demo_config_path()))
+    monkeypatch.setenv("REPAIRS_GATEWAY_TOKEN_SECRET", secrets.token_urlsafe(40))
+    monkeypatch.setattr(edges, "_configured", None)
+    served: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.append(options))
+    result = CliRunner().invoke(main, ["serve", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    (options,) = served
+    assert options["http"] in edges.PROTOCOL_PATHS.values()
+    assert options["limit_concurrency"] is None  # ours answers a problem document instead

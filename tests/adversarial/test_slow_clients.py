@@ -26,6 +26,8 @@ pytestmark = pytest.mark.xdist_group("processes")
 
 READ_TIMEOUT = 1.0
 """The gateway's REQUEST_READ_TIMEOUT_SECONDS in these tests."""
+STARTUP = 120.0
+"""How long `serve` may take to start: seconds usually, far more on a loaded CI machine."""
 WAIT = 15.0
 """How long a test waits for something the gateway should do within READ_TIMEOUT."""
 
@@ -71,7 +73,7 @@ def gateway(
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP
         while True:
             assert process.poll() is None, log_path.read_text()
             try:
@@ -144,11 +146,11 @@ def test_half_sent_requests_neither_stop_the_gateway_nor_stay_open(served: tuple
     with ExitStack() as stack:
         slow = open_sockets(url, 300, HALF_HEADERS, stack)
         # Everyone else is still answered while the 300 are held...
-        assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
+        assert httpx.get(f"{url}/healthz", timeout=WAIT).status_code == 200
         # ...and the 300 are disconnected once their time is up.
         assert all(closed_by_server(sock) for sock in slow)
     assert "open-file limit raised from 256" in log.read_text()
-    assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
+    assert httpx.get(f"{url}/healthz", timeout=WAIT).status_code == 200
 
 
 def test_a_body_sent_too_slowly_is_cut_off(served: tuple[str, Path]) -> None:
@@ -187,14 +189,14 @@ def test_connections_over_the_cap_are_refused_at_once_with_a_problem_document(
     url = served[0]
     with ExitStack() as stack:
         held = open_sockets(url, CAP, HALF_HEADERS, stack)
-        refused = httpx.get(f"{url}/healthz", timeout=5)
+        refused = httpx.get(f"{url}/healthz", timeout=WAIT)
         assert refused.status_code == 503
         assert refused.headers["content-type"] == "application/problem+json"
         assert refused.json()["status"] == 503 and refused.json()["detail"]
         assert "retry-after" in refused.headers
         # Once the held connections have run out of time, everyone is served again.
         assert all(closed_by_server(sock) for sock in held)
-    assert wait_for(lambda: httpx.get(f"{url}/healthz", timeout=5).status_code == 200)
+    assert wait_for(lambda: httpx.get(f"{url}/healthz", timeout=WAIT).status_code == 200)
 
 
 def test_every_process_of_serve_workers_is_held_to_the_same_limits(

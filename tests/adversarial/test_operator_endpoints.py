@@ -76,6 +76,7 @@ async def test_metrics_are_the_operator_s_alone(make_gateway: Any) -> None:
         assert refused.status_code == 401, (credentials, refused.text)
         assert refused.headers["content-type"] == "application/problem+json"
         assert refused.headers["WWW-Authenticate"].startswith("Bearer")
+        assert refused.json()["title"] == "Missing or invalid operator token"
         assert "repairs_gateway_" not in refused.text
     scraped = await gateway.client.get("/metrics", headers=OPERATOR)
     assert scraped.status_code == 200

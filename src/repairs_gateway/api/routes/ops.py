@@ -56,9 +56,10 @@ def is_operator(request: Request, token: str) -> bool:
 def _operator_only(request: Request, gateway: State) -> None:
     if not is_operator(request, gateway.settings.operator_token.get_secret_value()):
         detail = "this endpoint needs the operator token (REPAIRS_GATEWAY_OPERATOR_TOKEN)"
+        # Its own type: the spec's ``unauthorized`` is about API keys, and is titled so.
         raise Problem(
             401,
-            "unauthorized",
+            "operator-token-required",
             "Missing or invalid operator token",
             detail,
             [FieldError("Authorization", "header", detail)],

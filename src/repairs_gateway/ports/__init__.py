@@ -83,6 +83,7 @@ from repairs_gateway.ports.types import (
     Slot,
     SlotQuery,
     WorksOrderRequest,
+    priority_codes,
 )
 
 __all__ = [
@@ -135,5 +136,6 @@ __all__ = [
     "WorksOrderSink",
     "check_roles",
     "normalise_postcode",
+    "priority_codes",
     "role_methods",
 ]

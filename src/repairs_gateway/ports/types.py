@@ -22,6 +22,32 @@ class Priority(IntEnum):
     NORMAL = 4
     INSPECTION = 5
 
+    @classmethod
+    def parse(cls, key: object) -> Priority:
+        """A priority as a council file may write it: ``4``, ``"4"`` or ``"normal"``."""
+        if isinstance(key, Priority):
+            return key
+        if isinstance(key, int) or (isinstance(key, str) and key.strip().isdigit()):
+            try:
+                return cls(int(key))
+            except ValueError:
+                pass
+        if isinstance(key, str) and key.strip().upper() in cls.__members__:
+            return cls[key.strip().upper()]
+        raise ValueError(f"unknown priority {key!r}: use 1..5 or a name such as 'normal'")
+
+
+def priority_codes(given: object, defaults: Mapping[Priority, str]) -> object:
+    """A backend's priority codes from a council file's mapping (keys as ``Priority.parse``
+    reads them), over ``defaults`` for priorities it does not mention; anything but a
+    mapping is handed back for the settings model to refuse."""
+    if not isinstance(given, Mapping):
+        return given
+    merged: dict[Priority, object] = dict(defaults)
+    for key, code in given.items():
+        merged[Priority.parse(key)] = code
+    return merged
+
 
 PropertyKind = Literal["dwelling", "communal"]
 

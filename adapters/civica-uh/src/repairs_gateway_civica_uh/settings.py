@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator
-from repairs_gateway.ports import Priority
+from repairs_gateway.ports import Priority, priority_codes
 
 DEFAULT_PRIORITIES: dict[Priority, str] = {
     Priority.IMMEDIATE: "I",
@@ -124,12 +124,7 @@ class UhHousingSettings(UhConnection):
     @classmethod
     def _merge_priorities(cls, value: Any) -> Any:
         """Keys as numbers or names; the defaults stay for priorities not mentioned."""
-        if not isinstance(value, dict):
-            return value
-        merged: dict[Priority, Any] = dict(DEFAULT_PRIORITIES)
-        for key, code in value.items():
-            merged[priority_key(key)] = code
-        return merged
+        return priority_codes(value, DEFAULT_PRIORITIES)
 
     @field_validator("priorities")
     @classmethod
@@ -149,16 +144,3 @@ class UhDiarySettings(UhConnection):
         description="Send the job's SoR code with GetDiarySlotsByDate, so UH offers its trade.",
     )
 
-
-def priority_key(key: Any) -> Priority:
-    """A priority from ``4``, ``"4"`` or ``"normal"``."""
-    if isinstance(key, Priority):
-        return key
-    if isinstance(key, int) or (isinstance(key, str) and key.strip().isdigit()):
-        try:
-            return Priority(int(key))
-        except ValueError:
-            pass
-    if isinstance(key, str) and key.strip().upper() in Priority.__members__:
-        return Priority[key.strip().upper()]
-    raise ValueError(f"unknown priority {key!r}: use 1..5 or a name such as 'normal'")

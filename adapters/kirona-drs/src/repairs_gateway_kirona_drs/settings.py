@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator
-from repairs_gateway.ports import Priority
+from repairs_gateway.ports import Priority, priority_codes
 
 DEFAULT_PRIORITIES: dict[Priority, str] = {
     Priority.IMMEDIATE: "I",
@@ -96,12 +96,7 @@ class DrsSettings(BaseModel):
     def _merge_priorities(cls, value: Any) -> Any:
         """Accept keys as numbers or names (``4``, ``"4"``, ``"normal"``) and keep the
         defaults for priorities the council does not mention."""
-        if not isinstance(value, dict):
-            return value
-        merged: dict[Priority, Any] = dict(DEFAULT_PRIORITIES)
-        for key, code in value.items():
-            merged[_priority_key(key)] = code
-        return merged
+        return priority_codes(value, DEFAULT_PRIORITIES)
 
     @field_validator("priorities")
     @classmethod
@@ -116,15 +111,3 @@ class DrsSettings(BaseModel):
         """The endpoint as a plain string."""
         return str(self.endpoint)
 
-
-def _priority_key(key: Any) -> Priority:
-    if isinstance(key, Priority):
-        return key
-    if isinstance(key, int) or (isinstance(key, str) and key.strip().isdigit()):
-        try:
-            return Priority(int(key))
-        except ValueError:
-            pass
-    if isinstance(key, str) and key.strip().upper() in Priority.__members__:
-        return Priority[key.strip().upper()]
-    raise ValueError(f"unknown priority {key!r}: use 1..5 or a name such as 'normal'")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
-from repairs_gateway.ports import Priority
+from repairs_gateway.ports import Priority, priority_codes
 
 DEFAULT_PRIORITIES: dict[Priority, str] = {priority: str(int(priority)) for priority in Priority}
 """HACT numbers its work priorities 1 (immediate) to 5 (inspection); an installation that
@@ -75,12 +75,8 @@ class NorthgateSettings(BaseModel):
     def _merge_priorities(cls, value: Any) -> Any:
         """Accept keys as numbers or names (``4``, ``"4"``, ``"normal"``) and keep the
         defaults for priorities the council does not mention."""
-        if not isinstance(value, dict):
-            return value
-        merged: dict[Priority, Any] = dict(DEFAULT_PRIORITIES)
-        for key, code in value.items():
-            merged[_priority_key(key)] = str(code)
-        return merged
+        merged = priority_codes(value, DEFAULT_PRIORITIES)
+        return {k: str(code) for k, code in merged.items()} if isinstance(merged, dict) else merged
 
     @field_validator("priorities")
     @classmethod
@@ -107,15 +103,3 @@ class NorthgateSettings(BaseModel):
         """Where tokens are asked for."""
         return str(self.token_url) if self.token_url else self.api_url() + "/oauth/token"
 
-
-def _priority_key(key: Any) -> Priority:
-    if isinstance(key, Priority):
-        return key
-    if isinstance(key, int) or (isinstance(key, str) and key.strip().isdigit()):
-        try:
-            return Priority(int(key))
-        except ValueError:
-            pass
-    if isinstance(key, str) and key.strip().upper() in Priority.__members__:
-        return Priority[key.strip().upper()]
-    raise ValueError(f"unknown priority {key!r}: use 1..5 or a name such as 'normal'")

@@ -170,13 +170,20 @@ def worker(once: bool) -> None:
     "--data-dir",
     type=click.Path(path_type=Path),
     default=None,
-    help="Where to keep the demo database (default: a new temporary folder).",
+    help="Where to keep the demo database (default: a temporary folder, deleted when the demo stops).",
 )
-def demo(port: int, data_dir: Path | None) -> None:
+@click.option(
+    "--base-port",
+    type=click.IntRange(1, 65535 - 4),
+    default=None,
+    help="Pin the simulators' ports: Kirona DRS on this one, then Civica UH, Northgate,"
+    " Totalmobile and GOV.UK Notify on the next four (default: free ports).",
+)
+def demo(port: int, data_dir: Path | None, base_port: int | None) -> None:
     """Run the gateway on 127.0.0.1 with demo councils, addresses and calendars."""
     from repairs_gateway.demo.run import run_demo
 
-    run_demo(port, data_dir)
+    run_demo(port, data_dir, base_port)
 
 
 @main.group()

@@ -14,17 +14,22 @@ STARTUP_SECONDS = 30.0
 
 
 @contextmanager
-def serve_asgi(app: Any, name: str = "app", *, http: str = "auto") -> Iterator[str]:
+def serve_asgi(app: Any, name: str = "app", *, http: str = "auto", port: int = 0) -> Iterator[str]:
     """Serve ``app`` (lifespan included) until the block ends; yields its base URL. ``http``
     is uvicorn's HTTP protocol: a name or an import path (the gateway's own, in
-    ``repairs_gateway.server.edges.PROTOCOL_PATHS``)."""
+    ``repairs_gateway.server.edges.PROTOCOL_PATHS``). ``port`` 0 is a free one; a given port
+    that is taken raises ``OSError`` before anything starts."""
     import uvicorn
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     # Accepted connections inherit this: without it, keep-alive requests wait on delayed ACKs.
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind(("127.0.0.1", 0))
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        raise
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", http=http))
     thread = threading.Thread(

@@ -4,6 +4,7 @@ tests: fictional councils, their triage and calendars, and their addresses."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,28 @@ ADDRESS_FILES = {
     "northfield": "northfield.csv",
     "southmoor": "southmoor.csv",
     "eastbrook": "eastbrook.csv",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Tryout:
+    """What a new user needs to follow the README's requests on one demo council: a postcode
+    with homes at it, one of those homes, a triage path that ends in a job, and which
+    systems the council's answers come from."""
+
+    postcode: str
+    uprn: str
+    triage_path: str
+    backends: str
+
+
+# The same values the README's example requests are tested with, council by council.
+TRYOUTS = {
+    "northfield": Tryout("NF1 1AA", "100012345001", "kitchen/sink/blocked", "built-in register and calendar"),
+    "southmoor": Tryout("SM4 7XY", "200034560001", "heating/radiator", "built-in register and calendar"),
+    "eastbrook": Tryout("EB1 4QR", "300056780010", "kitchen/sink", "built-in register, Kirona DRS simulator"),
+    "larchford": Tryout("UH1 1AB", "400078000203", "kitchen/sink", "Civica UH and Kirona DRS simulators"),
+    "netherholme": Tryout("NH1 1AA", "700050000003", "kitchen/sink", "Northgate and Totalmobile simulators"),
 }
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shlex
+import signal
+import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -16,6 +19,7 @@ import click
 
 from repairs_gateway.config.loader import GatewayConfig, parse_config
 from repairs_gateway.demo.data import (
+    TRYOUTS,
     council_from_template,
     demo_addresses,
     demo_config_path,
@@ -38,6 +42,14 @@ TOTALMOBILE_SECRET_VARIABLE = "REPAIRS_GATEWAY_DEMO_TOTALMOBILE_SECRET"
 TOTALMOBILE_SIMULATOR_SECRET = "tm-sim-secret"
 UH_PASSWORD_VARIABLE = "REPAIRS_GATEWAY_DEMO_UH_PASSWORD"
 UH_SIMULATOR_PASSWORD = "uh-sim-password"
+# With --base-port, each simulator listens on the base port plus its offset here.
+SIMULATOR_OFFSETS = {
+    "kirona-drs": 0,
+    "civica-uh": 1,
+    "northgate-housing": 2,
+    "totalmobile": 3,
+    "govuk-notify": 4,
+}
 
 
 @dataclass
@@ -81,64 +93,91 @@ async def prepare(settings: Settings, config: GatewayConfig) -> str:
         await engine.dispose()
 
 
-def examples(base: str, key: str) -> str:
-    """Example requests to print."""
-    auth = f'-H "Authorization: Bearer {key}"'
-    council = f"{base}/v1/councils/northfield"
+def council_lines(base: str, councils: list[str]) -> list[str]:
+    """One line a council, ready to paste into a shell: the variables the README's requests
+    use (``B``, ``POSTCODE``, ``UPRN``, ``TRIAGE``), and a comment saying what it runs on."""
+    lines = []
+    for council in councils:
+        tryout = TRYOUTS.get(council)
+        if tryout is None:
+            continue
+        assignments = {
+            "B": f"{base}/v1/councils/{council}",
+            "POSTCODE": tryout.postcode,
+            "UPRN": tryout.uprn,
+            "TRIAGE": tryout.triage_path,
+        }
+        line = " ".join(f"{name}={shlex.quote(value)}" for name, value in assignments.items())
+        lines.append(f"  {line}  # {council}: {tryout.backends}")
+    return lines
+
+
+def examples(base: str, key: str, councils: list[str]) -> str:
+    """What to paste into a shell to follow the README's requests, and where the spec is."""
     return "\n".join(
         [
-            "Try:",
-            f"  curl {auth} {base}/v1/councils",
-            f"  curl {auth} '{council}/addresses?postcode=nf11aa'",
-            f"  curl {auth} {council}/triage",
-            f"  curl {auth} '{council}/appointments?uprn=100012345001&triagePath=kitchen/sink/blocked'",
-            f"  curl {auth} -H 'Content-Type: application/json' -H 'Idempotency-Key: demo-1' \\",
-            '       -d \'{"uprn": "100012345001", "repair": {"triagePath": "kitchen/sink/blocked"},'
-            ' "description": "The kitchen sink is blocked", "contact": {"name": "Sam Resident",'
-            ' "phone": "07700 900123", "preferredChannel": "sms"}, "windowId": "<a window id>"}\' \\',
-            f"       {council}/repairs",
-            f"  curl {auth} {council}/repairs/<reference>",
+            'To follow "The API in five requests" in README.md, paste into a shell:',
+            f"  KEY={shlex.quote(key)}",
+            "and then one council's line:",
+            *council_lines(base, councils),
             f"The standard: {base}/v1/openapi.yaml",
         ]
     )
 
 
+class PortTaken(click.ClickException):
+    """A port the demo was told to use is not free: which, for what, and what to do."""
+
+    def __init__(self, port: int, what: str, option: str, reason: str) -> None:
+        super().__init__(f"port {port} ({what}) cannot be used: {reason}. Choose another {option}.")
+
+
 @contextmanager
-def drs_simulator() -> Iterator[str | None]:
-    """Serve the Kirona DRS simulator if its adaptor is installed; yields its endpoint."""
-    from repairs_gateway.ports import SimulatorOptions
-    from repairs_gateway.registry import discover_plugins
+def serve_simulator(app: object, name: str, port: int) -> Iterator[str]:
+    """Serve a simulator on ``port`` (0: a free one); a taken port is a clear error."""
     from repairs_gateway.serving import serve_asgi
 
-    plugin = discover_plugins().get("kirona-drs")
-    if plugin is None or plugin.simulator is None:
-        yield None
-        return
-    with serve_asgi(plugin.simulator(SimulatorOptions()).app, name="kirona-drs simulator") as url:
-        yield url + DRS_PATH
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(serve_asgi(app, name=f"{name} simulator", port=port))
+        except OSError as exc:
+            raise PortTaken(port, f"the {name} simulator", "--base-port", exc.strerror or str(exc)) from exc
+        yield url
+
+
+def simulator_port(base_port: int | None, name: str) -> int:
+    """The port the simulator ``name`` is to use: 0 (a free one) without a base port."""
+    return 0 if base_port is None else base_port + SIMULATOR_OFFSETS[name]
 
 
 @contextmanager
-def simulator(name: str) -> Iterator[str | None]:
+def drs_simulator(base_port: int | None = None) -> Iterator[str | None]:
+    """Serve the Kirona DRS simulator if its adaptor is installed; yields its endpoint."""
+    with simulator("kirona-drs", base_port) as url:
+        yield None if url is None else url + DRS_PATH
+
+
+@contextmanager
+def simulator(name: str, base_port: int | None = None) -> Iterator[str | None]:
     """Serve the simulator of the adaptor ``name`` if it is installed; yields its URL."""
     from repairs_gateway.ports import SimulatorOptions
     from repairs_gateway.registry import discover_plugins
-    from repairs_gateway.serving import serve_asgi
 
     plugin = discover_plugins().get(name)
     if plugin is None or plugin.simulator is None:
         yield None
         return
-    with serve_asgi(plugin.simulator(SimulatorOptions()).app, name=f"{name} simulator") as url:
+    app = plugin.simulator(SimulatorOptions()).app
+    with serve_simulator(app, name, simulator_port(base_port, name)) as url:
         yield url
 
 
-def partner_councils(stack: ExitStack, drs_endpoint: str | None) -> Partners:
+def partner_councils(stack: ExitStack, drs_endpoint: str | None, base_port: int | None = None) -> Partners:
     """Start the simulators of the partner councils whose adaptors are installed (each
     stays up until ``stack`` closes) and wire a demo council to them. Larchford books in the
     DRS simulator already serving Eastbrook."""
     partners = Partners()
-    uh = stack.enter_context(simulator("civica-uh"))
+    uh = stack.enter_context(simulator("civica-uh", base_port))
     if uh and drs_endpoint:
         partners.councils.append(council_from_template("larchford-council.yaml", uh=uh, drs=drs_endpoint))
         partners.environ[UH_PASSWORD_VARIABLE] = UH_SIMULATOR_PASSWORD
@@ -146,8 +185,8 @@ def partner_councils(stack: ExitStack, drs_endpoint: str | None) -> Partners:
             f"Larchford (postcode UH1 1AB): properties, works orders and alerts in the Civica UH"
             f" simulator at {uh}/UHWebServices, appointments in the Kirona DRS simulator"
         )
-    northgate = stack.enter_context(simulator("northgate-housing"))
-    totalmobile = stack.enter_context(simulator("totalmobile"))
+    northgate = stack.enter_context(simulator("northgate-housing", base_port))
+    totalmobile = stack.enter_context(simulator("totalmobile", base_port))
     if northgate and totalmobile:
         partners.councils.append(
             council_from_template("netherholme-council.yaml", northgate=northgate, totalmobile=totalmobile)
@@ -165,7 +204,7 @@ def partner_councils(stack: ExitStack, drs_endpoint: str | None) -> Partners:
 
 
 @contextmanager
-def notify_simulator(gateway_base: str) -> Iterator[NotifyDemo | None]:
+def notify_simulator(gateway_base: str, base_port: int | None = None) -> Iterator[NotifyDemo | None]:
     """Serve the GOV.UK Notify simulator if its adaptor is installed, its delivery receipts
     going to the demo gateway's callback for Northfield; yields where it is and what to
     configure. Without the adaptor, None: the councils keep the log sender."""
@@ -174,13 +213,13 @@ def notify_simulator(gateway_base: str) -> Iterator[NotifyDemo | None]:
     from repairs_gateway.config.schema import MESSAGE_KINDS
     from repairs_gateway.ports import SimulatorOptions
     from repairs_gateway.registry import discover_plugins
-    from repairs_gateway.serving import serve_asgi
 
     plugin = discover_plugins().get("govuk-notify")
     if plugin is None or plugin.simulator is None:
         yield None
         return
-    with serve_asgi(plugin.simulator(SimulatorOptions()).app, name="govuk-notify simulator") as url:
+    app = plugin.simulator(SimulatorOptions()).app
+    with serve_simulator(app, "govuk-notify", simulator_port(base_port, "govuk-notify")) as url:
         # The simulator's test controls say its keys and templates, and take the callback.
         service = httpx.get(f"{url}/_simulator/service", timeout=10).json()
         ids = {t["name"]: t["id"] for t in service["templates"]}
@@ -218,49 +257,86 @@ def with_notify(document: dict[str, Any], notify: NotifyDemo) -> dict[str, Any]:
     return document
 
 
-def run_demo(port: int, data_dir: Path | None) -> None:
-    """Prepare the demo and serve it until interrupted."""
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    # SystemExit unwinds the demo's ExitStack, so a `kill` cleans up as Ctrl-C does.
+    raise SystemExit(128 + signum)
+
+
+def gateway_socket(port: int) -> socket.socket:
+    """The gateway's listening socket, bound before anything starts so a taken port is a
+    clear error at once rather than after the simulators and the database are ready."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError as exc:
+        sock.close()
+        raise PortTaken(port, "the gateway", "--port", exc.strerror or str(exc)) from exc
+    return sock
+
+
+def run_demo(port: int, data_dir: Path | None, base_port: int | None = None) -> None:
+    """Prepare the demo and serve it until interrupted (Ctrl-C or SIGTERM). Without
+    ``data_dir`` the database is in a temporary folder, deleted when the demo stops. With
+    ``base_port`` the simulators listen on it and the ports after it, in the order of
+    ``SIMULATOR_OFFSETS``; otherwise on free ports."""
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        with ExitStack() as stack:
+            _run_demo(stack, port, data_dir, base_port)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run_demo(stack: ExitStack, port: int, data_dir: Path | None, base_port: int | None) -> None:
     import uvicorn
 
     from repairs_gateway.api.app import create_app
 
-    folder = data_dir or Path(tempfile.mkdtemp(prefix="repairs-gateway-demo-"))
-    folder.mkdir(parents=True, exist_ok=True)
+    sock = stack.enter_context(gateway_socket(port))
+    if data_dir is None:
+        # Entered before the simulators and the gateway, so removed after they have stopped.
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="repairs-gateway-demo-")))
+        kept = "deleted when the demo stops"
+    else:
+        folder = data_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        kept = "kept after the demo stops"
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{folder / 'demo.db'}",
         config_file=demo_config_path(),
         token_secret=secrets.token_urlsafe(48),
     )
     base = f"http://127.0.0.1:{port}"
-    with ExitStack() as stack:
-        drs_endpoint = stack.enter_context(drs_simulator())
-        notify = stack.enter_context(notify_simulator(base))
-        partners = partner_councils(stack, drs_endpoint)
-        environ = {**os.environ, DRS_PASSWORD_VARIABLE: DRS_SIMULATOR_PASSWORD, **partners.environ}
-        document = demo_document(drs_endpoint)
-        document["councils"].extend(partners.councils)
-        if notify is not None:
-            document = with_notify(document, notify)
-            environ |= {NOTIFY_KEY_VARIABLE: notify.api_key, NOTIFY_RECEIPT_VARIABLE: notify.receipt_token}
-        config = parse_config(document, environ=environ)
-        key = asyncio.run(prepare(settings, config))
-        click.echo(f"repairs-gateway demo: councils {', '.join(sorted(config.councils))}")
-        click.echo(f"Data in {folder} (SQLite; simulated councils and addresses)")
-        if drs_endpoint:
-            click.echo(f"Eastbrook is scheduled by the Kirona DRS simulator at {drs_endpoint}")
-        for line in partners.lines:
-            click.echo(line)
-        if notify is not None:
-            click.echo(
-                f"Northfield sends its texts and emails through the GOV.UK Notify simulator at"
-                f" {notify.url} (nothing reaches anyone); delivery receipts come back to"
-                f" {base}/v1/callbacks/{NOTIFY_COUNCIL}/notifications"
-            )
-            click.echo(f"Messages: {notify.messages_url}")
-        else:
-            click.echo("Messages: in this log (the log sender: nothing is sent)")
-        click.echo(f"Gateway: {base} (with a worker: bookings a backend could not take are retried)")
-        click.echo(f"API key: {key}")
-        click.echo(examples(base, key))
-        app = create_app(settings, config, with_worker=True)
-        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    drs_endpoint = stack.enter_context(drs_simulator(base_port))
+    notify = stack.enter_context(notify_simulator(base, base_port))
+    partners = partner_councils(stack, drs_endpoint, base_port)
+    environ = {**os.environ, DRS_PASSWORD_VARIABLE: DRS_SIMULATOR_PASSWORD, **partners.environ}
+    document = demo_document(drs_endpoint)
+    document["councils"].extend(partners.councils)
+    if notify is not None:
+        document = with_notify(document, notify)
+        environ |= {NOTIFY_KEY_VARIABLE: notify.api_key, NOTIFY_RECEIPT_VARIABLE: notify.receipt_token}
+    config = parse_config(document, environ=environ)
+    key = asyncio.run(prepare(settings, config))
+    click.echo(f"repairs-gateway demo: councils {', '.join(sorted(config.councils))}")
+    click.echo(f"Data in {folder} (SQLite, {kept}; simulated councils and addresses)")
+    if drs_endpoint:
+        click.echo(f"Eastbrook is scheduled by the Kirona DRS simulator at {drs_endpoint}")
+    for line in partners.lines:
+        click.echo(line)
+    if notify is not None:
+        click.echo(
+            f"Northfield sends its texts and emails through the GOV.UK Notify simulator at"
+            f" {notify.url} (nothing reaches anyone); delivery receipts come back to"
+            f" {base}/v1/callbacks/{NOTIFY_COUNCIL}/notifications"
+        )
+        click.echo(f"Messages: {notify.messages_url}")
+    else:
+        click.echo("Messages: in this log (the log sender: nothing is sent)")
+    click.echo(f"Gateway: {base} (with a worker: bookings a backend could not take are retried)")
+    click.echo(f"API key: {key}")
+    click.echo(examples(base, key, list(config.councils)))
+    app = create_app(settings, config, with_worker=True)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server.run(sockets=[sock])

@@ -2,12 +2,14 @@
 
 Windows repeat per weekday with a capacity per trade; booking consumes capacity with one
 conditional UPDATE (``booked < capacity``), which is atomic on SQLite and PostgreSQL alike,
-so racing bookings of a last place make exactly one booking.
+so racing bookings of a last place make exactly one booking. The calendar is closed on the
+bank holidays of the council's region and on the council's own closed dates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -16,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from repairs_gateway.builtin.bank_holidays import Region, region_holidays, source_version
 from repairs_gateway.builtin.database_errors import typed_database_errors
 from repairs_gateway.persistence.models import CalendarBooking, CalendarLoad
 from repairs_gateway.persistence.upsert import insert_ignore
@@ -35,6 +38,7 @@ from repairs_gateway.ports import (
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ANY_TRADE = "*"
+log = logging.getLogger(__name__)
 
 
 class CalendarWindow(BaseModel):
@@ -80,6 +84,11 @@ class CalendarSettings(BaseModel):
     lead_time_days: int = Field(default=1, ge=0, le=60)
     windows: list[CalendarWindow] = Field(min_length=1)
     closed_dates: list[date] = Field(default_factory=list)
+    bank_holidays: Region = Field(
+        default="england-and-wales",
+        description="Whose bank holidays close the calendar: england-and-wales, scotland, "
+        "northern-ireland, or none.",
+    )
 
     @model_validator(mode="after")
     def _distinct(self) -> CalendarSettings:
@@ -103,17 +112,41 @@ class BuiltinCalendar:
         settings: CalendarSettings,
         sessions: async_sessionmaker[AsyncSession],
         timezone: str,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
+        """``clock`` answers the current time (aware); the system's when None."""
         self._council = council_id
         self._settings = settings
         self._sessions = sessions
         self._zone = ZoneInfo(timezone)
+        self._clock = clock
+        self._holidays = region_holidays(settings.bank_holidays)
+        self._closed = frozenset(settings.closed_dates) | self._holidays.dates
+        self._warned_unknown = False
+
+    def _now(self) -> datetime:
+        return self._clock().astimezone(self._zone) if self._clock else datetime.now(self._zone)
 
     def _today(self) -> date:
-        return datetime.now(self._zone).date()
+        return self._now().date()
+
+    def _warn_if_unknown(self, last_day: date) -> None:
+        # Dates past the shipped list are offered rather than guessed at: said once per
+        # calendar so an operator can upgrade the package or list the days in closed_dates.
+        if self._warned_unknown or not self._holidays.unknown_after(last_day):
+            return
+        self._warned_unknown = True
+        log.warning(
+            "builtin-calendar for %s: %s bank holidays are known only until %s (%s); windows after "
+            "that are offered even on bank holidays: upgrade the package or add them to closed_dates",
+            self._council,
+            self._holidays.region,
+            self._holidays.known_until,
+            source_version(),
+        )
 
     def _windows_on(self, day: date) -> list[CalendarWindow]:
-        if day in self._settings.closed_dates:
+        if day in self._closed:
             return []
         weekday = WEEKDAYS[day.weekday()]
         return [w for w in self._settings.windows if weekday in w.weekdays]
@@ -133,6 +166,8 @@ class BuiltinCalendar:
                 bucket = window.bucket(job.trade)
                 if bucket is not None and job.duration_minutes <= window.minutes:
                     return day, window, bucket
+        if day in self._closed:
+            raise SlotUnavailable(f"the council is closed on {day.isoformat()}")
         raise SlotUnavailable("that window is not offered")
 
     @typed_database_errors
@@ -141,6 +176,7 @@ class BuiltinCalendar:
         first = max(query.first_day, self._today() + timedelta(days=self._settings.lead_time_days))
         if first > query.last_day:
             return []
+        self._warn_if_unknown(query.last_day)
         async with self._sessions() as session:
             rows = await session.execute(
                 select(CalendarLoad.day, CalendarLoad.window, CalendarLoad.bucket, CalendarLoad.booked)
@@ -148,7 +184,7 @@ class BuiltinCalendar:
                 .where(CalendarLoad.day.between(first, query.last_day))
             )
             load = {(day, window, bucket): booked for day, window, bucket, booked in rows}
-        now = datetime.now(self._zone)
+        now = self._now()
         offered: list[Slot] = []
         day = first
         while day <= query.last_day:

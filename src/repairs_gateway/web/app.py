@@ -1,0 +1,91 @@
+"""The resident site's ASGI app."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI, HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+
+from repairs_gateway.web import check, report
+from repairs_gateway.web.api_client import ApiProblem, ApiUnreachable, RepairsApi
+from repairs_gateway.web.forms import CsrfRefused
+from repairs_gateway.web.security import SecurityHeaders
+from repairs_gateway.web.session import SignedCookieSession
+from repairs_gateway.web.site import Site, site_of
+
+log = logging.getLogger("repairs_gateway.web")
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_web_app(
+    client: httpx.AsyncClient, council: str, api_key: str, session_secret: str, assets: Path | None
+) -> FastAPI:
+    """The site for ``council``, calling the gateway through ``client`` (whose base URL is
+    the gateway's) with ``api_key``; GOV.UK Frontend's files served from ``assets`` (its
+    ``dist/govuk`` folder) when given."""
+    # httpx logs each request's URL at INFO, and the API's address search carries the
+    # postcode in its query: a resident's data must not reach the logs.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.site = Site(RepairsApi(client, council, api_key), council, assets)
+    app.include_router(report.router)
+    app.include_router(check.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    if assets is not None:
+        app.mount("/assets", StaticFiles(directory=assets / "assets", check_dir=False), name="assets")
+        app.mount("/govuk-frontend", StaticFiles(directory=assets, check_dir=False), name="govuk")
+    app.add_middleware(SignedCookieSession, secret=session_secret)
+    # Added last, so it runs first: the nonce exists before any page is rendered.
+    app.add_middleware(SecurityHeaders)
+
+    @app.exception_handler(CsrfRefused)
+    async def csrf_refused(request: Request, exc: CsrfRefused) -> Response:
+        return await _problem_page(
+            request,
+            403,
+            "Your form could not be checked",
+            "This page was open for too long, or came from another site. Go back to the start and try again.",
+        )
+
+    @app.exception_handler(ApiProblem)
+    async def api_problem(request: Request, exc: ApiProblem) -> Response:
+        log.warning("The gateway answered %s %s on %s", exc.status, exc.type, request.url.path)
+        if exc.status == 503:
+            return await _problem_page(
+                request, 503, "Sorry, there is a problem with the service", "Try again later."
+            )
+        return await _problem_page(
+            request, 500, "Sorry, there is a problem with the service", exc.detail or "Try again later."
+        )
+
+    @app.exception_handler(ApiUnreachable)
+    async def unreachable(request: Request, exc: ApiUnreachable) -> Response:
+        log.warning("The gateway did not answer (%s) on %s", exc, request.url.path)
+        return await _problem_page(
+            request,
+            503,
+            "Sorry, there is a problem with the service",
+            "Try again later. Nothing you entered on this page has been sent.",
+        )
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 404:
+            return await _problem_page(request, 404, "Page not found", "Check the address is correct.")
+        return await _problem_page(
+            request, exc.status_code, "Sorry, that did not work", "Go back and try again."
+        )
+
+    return app
+
+
+async def _problem_page(request: Request, status: int, heading: str, text: str) -> Response:
+    return await site_of(request).render(
+        request, "problem.html", status=status, title=heading, heading=heading, paragraphs=[text]
+    )

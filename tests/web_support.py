@@ -1,0 +1,67 @@
+"""Driving the resident site (repairs_gateway.web) over HTTP in-process, against a real
+gateway app: what the tests/test_web_*.py share."""
+
+from __future__ import annotations
+
+import html
+import re
+import secrets
+from dataclasses import dataclass
+
+import httpx
+
+from repairs_gateway.web.app import create_web_app
+
+from gateway_support import Gateway
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S)
+LEGEND_H1 = re.compile(r'<h1 class="govuk-fieldset__heading">(.*?)</h1>', re.S)
+
+
+@dataclass
+class Site:
+    """The site for one council, and a browser-like client for it (cookies kept)."""
+
+    client: httpx.AsyncClient
+    page: httpx.Response | None = None
+
+    async def get(self, url: str) -> httpx.Response:
+        """GET a page, following redirects, and remember it (for its CSRF token)."""
+        self.page = await self.client.get(url, follow_redirects=True)
+        return self.page
+
+    async def submit(self, url: str, fields: dict[str, str], follow: bool = True) -> httpx.Response:
+        """POST a form as the browser would from the last page: with its CSRF token."""
+        token = self.token()
+        response = await self.client.post(url, data={"csrf_token": token, **fields}, follow_redirects=follow)
+        if follow:
+            self.page = response
+        return response
+
+    def token(self) -> str:
+        """The CSRF token of the last page shown."""
+        assert self.page is not None, "no page shown yet"
+        found = CSRF.search(self.page.text)
+        assert found, "the page has no form"
+        return found.group(1)
+
+
+def site_for(gateway: Gateway, council: str = "northfield", key: str | None = None) -> Site:
+    """The resident site for ``council``, calling ``gateway`` through its HTTP client."""
+    app = create_web_app(gateway.client, council, key or gateway.key, secrets.token_urlsafe(32), None)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://web")
+    return Site(client)
+
+
+def heading(response: httpx.Response) -> str:
+    """The page's one <h1>, as text."""
+    found = H1.findall(response.text)
+    assert len(found) == 1, f"expected one h1, found {len(found)}"
+    return html.unescape(re.sub(r"<[^>]+>", "", found[0])).strip()
+
+
+def text(response: httpx.Response) -> str:
+    """The page's text with the markup taken out and spaces collapsed, for 'says' checks."""
+    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", response.text, flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())

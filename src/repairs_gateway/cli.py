@@ -17,6 +17,7 @@ from repairs_gateway.config.loader import ConfigError, GatewayConfig, load_confi
 from repairs_gateway.contract.command import contract_test
 from repairs_gateway.domain.tokens import TokenSigner
 from repairs_gateway.settings import Settings
+from repairs_gateway.web.command import web
 
 if TYPE_CHECKING:
     from repairs_gateway.services.staff import Retried, StaffRepair, StaffService
@@ -582,6 +583,7 @@ def jobs_list(state: str | None, limit: int) -> None:
 
 
 main.add_command(contract_test)
+main.add_command(web)
 
 if __name__ == "__main__":
     main()

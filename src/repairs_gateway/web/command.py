@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import click
-import httpx
 
 SECRET_ENV = "REPAIRS_GATEWAY_WEB_SECRET"
 ASSETS_ENV = "REPAIRS_GATEWAY_WEB_ASSETS"
@@ -58,6 +57,7 @@ def web(gateway_url: str, api_key_env: str, council: str, host: str, port: int, 
 
     Sessions are signed with $REPAIRS_GATEWAY_WEB_SECRET (one is made per process if unset).
     """
+    import httpx
     import uvicorn
 
     from repairs_gateway.web.app import create_web_app

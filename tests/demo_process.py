@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,38 +33,44 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def demo_command(port: int, *options: str) -> list[str]:
+    """The command line of ``repairs-gateway demo`` on ``port``, with ``options``."""
+    return [sys.executable, "-m", "repairs_gateway.cli", "demo", "--port", str(port), *options]
+
+
 @contextmanager
-def running_demo(data_dir: Path) -> Iterator[RunningDemo]:
-    """Start the demo, wait until it prints its key and accepts connections; stop it after."""
+def running_demo(
+    data_dir: Path | None,
+    *options: str,
+    env: Mapping[str, str] | None = None,
+    stop_signal: int = signal.SIGTERM,
+) -> Iterator[RunningDemo]:
+    """Start the demo (in ``data_dir``, or the temporary folder it makes itself when None),
+    wait until it prints its key and accepts connections; stop it after with
+    ``stop_signal`` and wait until it has exited."""
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "repairs_gateway.cli",
-        "demo",
-        "--port",
-        str(port),
-        "--data-dir",
-        str(data_dir),
-    ]
+    folder = [] if data_dir is None else ["--data-dir", str(data_dir)]
     process = subprocess.Popen(
-        command,
+        demo_command(port, *folder, *options),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
     try:
         assert process.stdout is not None
         printed: list[str] = []
         key = None
         deadline = time.monotonic() + STARTUP_SECONDS
-        while key is None and time.monotonic() < deadline:
+        # The key, then the lines to paste; the last of them says where the spec is.
+        while time.monotonic() < deadline:
             line = process.stdout.readline()
-            assert line, "the demo exited before printing its key:\n" + "".join(printed)
+            assert line, "the demo exited before printing its key and examples:\n" + "".join(printed)
             printed.append(line)
             if match := re.match(r"API key: (\S+)", line):
                 key = match.group(1)
+            if key and line.startswith("The standard: "):
+                break
         assert key, "the demo printed no API key"
         while time.monotonic() < deadline:
             try:
@@ -73,7 +80,7 @@ def running_demo(data_dir: Path) -> Iterator[RunningDemo]:
                 time.sleep(0.05)
         yield RunningDemo(f"http://127.0.0.1:{port}", key, "".join(printed))
     finally:
-        process.terminate()
+        process.send_signal(stop_signal)
         process.wait(timeout=10)
         if process.stdout is not None:
             process.stdout.close()

@@ -3,16 +3,22 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import socket
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
+from repairs_gateway.demo.run import SIMULATOR_OFFSETS
 from repairs_gateway.registry import discover_plugins
 
-from demo_process import running_demo
+from demo_process import demo_command, free_port, running_demo
 
 
 def test_the_demo_answers_addresses_appointments_and_booking(tmp_path: Path) -> None:
@@ -117,3 +123,69 @@ def _book_and_cancel(client: httpx.Client, base: str, uprn: str, postcode: str |
     reference = booked.json()["reference"]
     assert client.get(f"{base}/repairs/{reference}").json()["appointment"]["start"] == window["start"]
     assert client.post(f"{base}/repairs/{reference}/cancel").json()["status"] == "cancelled"
+
+
+def _free_run(count: int) -> int:
+    """The first of ``count`` consecutive ports of 127.0.0.1 that nothing listens on now."""
+    for _ in range(100):
+        first = free_port()
+        if first + count <= 65535 and all(_is_free(first + i) for i in range(count)):
+            return first
+    raise AssertionError(f"no {count} consecutive free ports found")
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+@pytest.mark.xdist_group("processes")
+def test_the_demo_deletes_its_temporary_folder_when_stopped_and_keeps_a_given_one(tmp_path: Path) -> None:
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    with running_demo(None, env={"TMPDIR": str(temporary)}, stop_signal=signal.SIGTERM) as demo:
+        [folder] = temporary.iterdir()
+        assert f"Data in {folder} " in demo.output
+        assert (folder / "demo.db").is_file()
+    assert list(temporary.iterdir()) == []
+    kept = tmp_path / "kept"
+    with running_demo(kept, "--base-port", str(base := _free_run(len(SIMULATOR_OFFSETS)))) as demo:
+        # Every simulator the demo started listens on the port --base-port gave it.
+        started = [
+            name
+            for name in SIMULATOR_OFFSETS
+            if (plugin := discover_plugins().get(name)) and plugin.simulator
+        ]
+        assert started, "no simulator adaptor is installed"
+        for name in started:
+            port = base + SIMULATOR_OFFSETS[name]
+            assert f"http://127.0.0.1:{port}" in demo.output, (name, demo.output)
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    assert (kept / "demo.db").is_file()
+
+
+@pytest.mark.parametrize("taken", ["gateway", "civica-uh"])
+def test_a_port_the_demo_cannot_have_is_a_clear_error(tmp_path: Path, taken: str) -> None:
+    base = _free_run(len(SIMULATOR_OFFSETS) + 1)
+    gateway = base + len(SIMULATOR_OFFSETS)
+    port = gateway if taken == "gateway" else base + SIMULATOR_OFFSETS[taken]
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", port))
+        holder.listen()
+        finished = subprocess.run(
+            demo_command(gateway, "--base-port", str(base)),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "TMPDIR": str(tmp_path)},
+        )
+    assert finished.returncode != 0
+    option = "--port" if taken == "gateway" else "--base-port"
+    assert f"port {port} (the {taken}" in finished.stderr, finished.stderr
+    assert f"Choose another {option}" in finished.stderr
+    assert "Traceback" not in finished.stderr
+    assert list(tmp_path.iterdir()) == []

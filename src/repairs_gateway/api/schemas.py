@@ -12,12 +12,35 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 
+from repairs_gateway.domain.postcodes import MAX_INPUT, InvalidPostcode, normalise_postcode, not_a_postcode
+
 UPRN_PATTERN = r"^[0-9]{1,12}$"
 Uprn = Annotated[str, StringConstraints(pattern=UPRN_PATTERN)]
+
+
+def _postcode(value: object) -> object:
+    """A postcode as given, once it reads as one; every way of not being one gets one wording."""
+    # Checked before pydantic's own type and length checks, whose messages say other things.
+    if not isinstance(value, str):
+        raise ValueError(not_a_postcode(value))
+    try:
+        normalise_postcode(value)
+    except InvalidPostcode as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+Postcode = Annotated[
+    str,
+    BeforeValidator(_postcode),
+    WithJsonSchema({"type": "string", "minLength": 5, "maxLength": MAX_INPUT}),
+]
+"""A UK postcode in a query or a body, in any case and spacing (normalised by the service)."""
 
 
 class Wire(BaseModel):

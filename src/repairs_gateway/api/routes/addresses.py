@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from repairs_gateway.api.deps import Council
 from repairs_gateway.api.routes.common import problems
-from repairs_gateway.api.schemas import AddressList, AddressOut
+from repairs_gateway.api.schemas import AddressList, AddressOut, Postcode
 from repairs_gateway.api.views import triage_out
 from repairs_gateway.services.addresses import addresses_at
 
@@ -23,7 +23,7 @@ router = APIRouter()
 )
 async def list_addresses(
     council: Council,
-    postcode: Annotated[str, Query(min_length=5, max_length=16)],
+    postcode: Annotated[Postcode, Query()],
 ) -> Response:
     """Eligible properties at a postcode; an unknown postcode is an empty list."""
     normal, found = await addresses_at(council, postcode)

@@ -49,7 +49,8 @@ class CalendarWindow(BaseModel):
     start: time
     end: time
     weekdays: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]), min_length=1)
-    capacity: dict[str, int] = Field(min_length=1)
+    # Keyed by trade: the councils file check refuses a key that is not one of the council's.
+    capacity: dict[str, int] = Field(min_length=1, json_schema_extra={"keyed_by": "trade"})
 
     @model_validator(mode="after")
     def _valid(self) -> CalendarWindow:

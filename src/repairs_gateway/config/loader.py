@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,17 +11,24 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from repairs_gateway.config.locations import locate
+from repairs_gateway.config.routing import unknown_trades, unroutable_jobs
 from repairs_gateway.config.schema import AdapterRef, CouncilFile, CouncilSpec, SchedulerRoute
 from repairs_gateway.ports import AdapterContext, AdapterPlugin, Role
 from repairs_gateway.registry import build_adapter, discover_plugins
 
+# What an unread secret is validated as offline: any string a SecretStr takes.
+OFFLINE_STAND_IN = "not-read-offline"
+
 
 class ConfigError(Exception):
-    """The councils file is not valid; ``problems`` lists one line per error."""
+    """The councils file is not valid; ``problems`` lists one line per error, and
+    ``skipped`` what was not checked (offline: the secrets not set)."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], skipped: Sequence[str] = ()) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+        self.skipped = list(skipped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,32 +60,48 @@ class GatewayConfig:
     """Every configured council, by id."""
 
     councils: dict[str, CouncilConfig] = field(default_factory=dict)
+    # Checked offline: what was not checked. Such a config holds stand-ins for the secrets
+    # not set, so it is for reporting only, never for serving.
+    skipped: tuple[str, ...] = ()
 
 
-def _format(error: Mapping[str, Any], prefix: str) -> str:
-    where = ".".join(str(part) for part in error["loc"])
-    where = f"{prefix}.{where}" if prefix and where else prefix or where
+def _format(error: Mapping[str, Any], document: Any, prefix: str = "") -> str:
+    where = locate(error["loc"], document, prefix)
     message = str(error["msg"]).removeprefix("Value error, ")
     return f"{where}: {message}" if where else message
 
 
+@dataclass(slots=True)
+class _Findings:
+    """What checking one council found: problems, and what offline checking skipped."""
+
+    problems: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
 def _resolve_env(
-    raw: Mapping[str, Any], environ: Mapping[str, str], where: str, problems: list[str]
-) -> tuple[dict[str, Any], set[str]]:
-    """Replace ``{from_env: NAME}`` values by the variable's value; answer the keys resolved."""
+    raw: Mapping[str, Any], environ: Mapping[str, str] | None, where: str, found: _Findings
+) -> tuple[dict[str, Any], set[str], set[str]]:
+    """Replace ``{from_env: NAME}`` values by the variable's value; answer the keys so given
+    and the keys given a stand-in because ``environ`` is None (offline: no secret is read)."""
     resolved: dict[str, Any] = {}
     from_env: set[str] = set()
+    stand_ins: set[str] = set()
     for key, value in raw.items():
         if isinstance(value, Mapping) and set(value) == {"from_env"}:
             name = str(value["from_env"])
-            if name not in environ:
-                problems.append(f"{where}.{key}: environment variable {name} is not set")
-                continue
-            resolved[key] = environ[name]
             from_env.add(key)
+            if environ is None:
+                found.skipped.append(f"{where}.{key}: whether {name} is set")
+                resolved[key] = OFFLINE_STAND_IN
+                stand_ins.add(key)
+            elif name not in environ:
+                found.problems.append(f"{where}.{key}: environment variable {name} is not set")
+            else:
+                resolved[key] = environ[name]
         else:
             resolved[key] = value
-    return resolved, from_env
+    return resolved, from_env, stand_ins
 
 
 def _secret_fields(model: type[BaseModel]) -> set[str]:
@@ -94,10 +117,11 @@ def _bind(
     ref: AdapterRef,
     role: Role,
     plugins: Mapping[str, AdapterPlugin],
-    environ: Mapping[str, str],
+    environ: Mapping[str, str] | None,
     where: str,
-    problems: list[str],
+    found: _Findings,
 ) -> BoundAdapter | None:
+    problems = found.problems
     plugin = plugins.get(ref.adapter)
     if plugin is None:
         known = ", ".join(sorted(plugins)) or "none"
@@ -109,7 +133,7 @@ def _bind(
         )
         return None
     before = len(problems)
-    raw, from_env = _resolve_env(ref.settings, environ, f"{where}.settings", problems)
+    raw, from_env, stand_ins = _resolve_env(ref.settings, environ, f"{where}.settings", found)
     for name in _secret_fields(plugin.settings):
         if name in raw and name not in from_env:
             problems.append(
@@ -121,41 +145,60 @@ def _bind(
     try:
         settings = plugin.settings.model_validate(raw)
     except ValidationError as exc:
-        problems.extend(_format(e, f"{where}.settings") for e in exc.errors())
+        # A stand-in for a secret not checked offline may fail the secret's own rules.
+        errors = [e for e in exc.errors() if not (e["loc"] and e["loc"][0] in stand_ins)]
+        problems.extend(_format(e, ref.settings, f"{where}.settings") for e in errors)
         return None
     return BoundAdapter(plugin, settings)
+
+
+def _trade_problems(
+    spec: CouncilSpec, bound: BoundAdapter, raw: Mapping[str, Any], where: str, scheduler: str | None = None
+) -> list[str]:
+    return [
+        f"{locate(loc, raw, f'{where}.settings')}: {message}"
+        for loc, message in unknown_trades(spec, bound.settings, scheduler)
+    ]
 
 
 def _council(
     raw: Any,
     index: int,
     plugins: Mapping[str, AdapterPlugin],
-    environ: Mapping[str, str],
-    problems: list[str],
+    environ: Mapping[str, str] | None,
+    findings: _Findings,
 ) -> CouncilConfig | None:
     name = raw.get("id", f"#{index + 1}") if isinstance(raw, Mapping) else f"#{index + 1}"
     prefix = f"council {name!r}"
     try:
         spec = CouncilSpec.model_validate(raw)
     except ValidationError as exc:
-        problems.extend(f"{prefix}: {_format(e, '')}" for e in exc.errors())
+        findings.problems.extend(f"{prefix}: {_format(e, raw)}" for e in exc.errors())
         return None
-    found: list[str] = []
+    found = _Findings()
+    found.problems.extend(f"{locate(loc, raw)}: {message}" for loc, message in unroutable_jobs(spec))
     addresses = _bind(spec.addresses, "addresses", plugins, environ, "addresses", found)
+    if addresses is not None:
+        found.problems.extend(_trade_problems(spec, addresses, spec.addresses.settings, "addresses"))
     schedulers = []
-    for i, route in enumerate(spec.schedulers):
-        bound = _bind(route, "scheduler", plugins, environ, f"schedulers.{i}", found)
+    for route in spec.schedulers:
+        where = f"schedulers[{route.name}]"
+        bound = _bind(route, "scheduler", plugins, environ, where, found)
         if bound:
             schedulers.append((route, bound))
+            found.problems.extend(_trade_problems(spec, bound, route.settings, where, route.name))
     works = None
     if spec.works_orders is not None:
         works = _bind(spec.works_orders, "works_orders", plugins, environ, "works_orders", found)
+        if works is not None:
+            found.problems.extend(_trade_problems(spec, works, spec.works_orders.settings, "works_orders"))
     notifications = None
     if spec.notifications.adapter != "builtin-log" or "builtin-log" in plugins:
         # The log sender is the default; a plugin set without it (a test's) sends nothing.
         notifications = _bind(spec.notifications, "notifications", plugins, environ, "notifications", found)
-    problems.extend(f"{prefix}: {line}" for line in found)
-    if found or addresses is None:
+    findings.problems.extend(f"{prefix}: {line}" for line in found.problems)
+    findings.skipped.extend(f"{prefix}: {line}" for line in found.skipped)
+    if found.problems or addresses is None:
         return None
     return CouncilConfig(spec, addresses, tuple(schedulers), works, notifications)
 
@@ -164,18 +207,26 @@ def parse_config(
     document: Any,
     plugins: Mapping[str, AdapterPlugin] | None = None,
     environ: Mapping[str, str] | None = None,
+    *,
+    offline: bool = False,
 ) -> GatewayConfig:
-    """Validate an already-parsed councils document; raises ``ConfigError`` listing every problem."""
+    """Validate an already-parsed councils document: its schema, each adaptor's settings
+    and secrets, and its routing (every job reaches a scheduler, every trade named in
+    settings is the council's). Raises ``ConfigError`` listing every problem.
+
+    ``offline`` reads no secret: each is given a stand-in and listed in ``skipped``, so
+    the answer is for reporting, not for serving."""
     plugins = discover_plugins() if plugins is None else plugins
-    environ = os.environ if environ is None else environ
+    secrets: Mapping[str, str] | None = None if offline else os.environ if environ is None else environ
     try:
         top = CouncilFile.model_validate(document)
     except ValidationError as exc:
-        raise ConfigError([_format(e, "councils file") for e in exc.errors()]) from None
-    problems: list[str] = []
+        raise ConfigError([_format(e, document, "councils file") for e in exc.errors()]) from None
+    findings = _Findings()
+    problems = findings.problems
     councils: dict[str, CouncilConfig] = {}
     for index, raw in enumerate(top.councils):
-        council = _council(raw, index, plugins, environ, problems)
+        council = _council(raw, index, plugins, secrets, findings)
         if council is None:
             continue
         if council.spec.id in councils:
@@ -189,20 +240,26 @@ def parse_config(
                 f"{council.spec.reference_prefix!r} is used by another council"
             )
     if problems:
-        raise ConfigError(problems)
-    return GatewayConfig(councils)
+        raise ConfigError(problems, findings.skipped)
+    return GatewayConfig(councils, tuple(findings.skipped))
+
+
+def read_document(path: Path) -> Any:
+    """The parsed YAML of the councils file at ``path``; ``ConfigError`` if it cannot be read."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{path}: not valid YAML: {exc}"]) from None
 
 
 def load_config(
     path: Path,
     plugins: Mapping[str, AdapterPlugin] | None = None,
     environ: Mapping[str, str] | None = None,
+    *,
+    offline: bool = False,
 ) -> GatewayConfig:
-    """Read and validate the councils file at ``path``."""
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"{path}: not valid YAML: {exc}"]) from None
-    return parse_config(document, plugins, environ)
+    """Read and validate the councils file at ``path`` (see ``parse_config``)."""
+    return parse_config(read_document(path), plugins, environ, offline=offline)

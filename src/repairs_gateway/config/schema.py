@@ -39,7 +39,15 @@ class ExitSpec(_Strict):
     """An early exit: the resident is told what to do instead of booking online."""
 
     kind: ExitKind
-    message: str = Field(min_length=1, max_length=500)
+    # Defaulted so that a missing message gets the sentence below, not "Field required".
+    message: str = Field(default="", max_length=500, validate_default=True)
+
+    @field_validator("message")
+    @classmethod
+    def _says_something(cls, message: str) -> str:
+        if not message.strip():
+            raise ValueError("an early exit needs a message telling the resident what to do instead")
+        return message.strip()
 
 
 class TriageOptionSpec(_Strict):

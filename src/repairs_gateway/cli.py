@@ -30,12 +30,11 @@ def _settings() -> Settings:
 
 
 def _logging(settings: Settings) -> None:
-    """Log lines with time and level, at the configured level."""
-    import logging
+    """Log lines with time, level and the request's context, at the configured level: JSON
+    when stderr is not a terminal, readable text on one (``LOG_FORMAT`` overrides)."""
+    from repairs_gateway import logs
 
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_level, settings.log_format)
 
 
 def _fail(message: str) -> None:
@@ -99,6 +98,7 @@ def serve(host: str, port: int, workers: int, with_worker: bool, access_log: boo
 
     import uvicorn
 
+    from repairs_gateway import logs
     from repairs_gateway import server as edges
     from repairs_gateway.api.app import create_app
 
@@ -115,6 +115,8 @@ def serve(host: str, port: int, workers: int, with_worker: bool, access_log: boo
         "port": port,
         "log_level": settings.log_level.lower(),
         "access_log": access_log,
+        # uvicorn's lines (the access log too) in the gateway's format, in every process.
+        "log_config": logs.dict_config(settings.log_level, settings.log_format),
         **edges.uvicorn_options(limits),
     }
     if workers == 1:

@@ -59,6 +59,20 @@ def _outcome(error: AdapterError) -> str:
     return next((name for kind, name in _OUTCOMES if isinstance(error, kind)), "error")
 
 
+EXPECTED: tuple[type[AdapterError], ...] = (SlotUnavailable, NotFound)
+"""Answers the gateway is built to meet (a window taken since it was offered, a booking the
+scheduler no longer holds): the caller answers them as designed, so they are not failures."""
+
+
+def _log_outcome(adapter: str, call: str, error: AdapterError) -> None:
+    """A debug line for an expected answer, a warning with what went wrong for a failure."""
+    detail = f" ({error.detail})" if error.detail else ""
+    if isinstance(error, EXPECTED):
+        log.debug("%s.%s answered %s: %s%s", adapter, call, _outcome(error), error, detail)
+    else:
+        log.warning("%s.%s failed (%s): %s%s", adapter, call, _outcome(error), error, detail)
+
+
 class BackendCaller:
     """Runs adaptor calls with a timeout, retries and metrics.
 
@@ -101,7 +115,7 @@ class BackendCaller:
             return result
         self._metrics.backend_calls.labels(adapter, call, _outcome(error)).inc()
         self._metrics.backend_seconds.labels(adapter, call).observe(time.perf_counter() - started)
-        log.warning("%s.%s failed: %s (%s)", adapter, call, error, error.detail)
+        _log_outcome(adapter, call, error)
         raise error
 
     async def call(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -81,3 +82,8 @@ class Settings(BaseSettings):
         "default) gives them to no one. Not an API key: keep it to the monitoring system.",
     )
     log_level: str = "INFO"
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="Log lines as JSON objects (``json``), readable text (``text``), or ``auto``: "
+        "text when stderr is a terminal, JSON otherwise.",
+    )

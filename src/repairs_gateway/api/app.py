@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from repairs_gateway import __version__
 from repairs_gateway.api import errors
 from repairs_gateway.api.limits import BodyLimits
+from repairs_gateway.api.request_ids import RequestIds
 from repairs_gateway.api.routes import addresses, appointments, callbacks, councils, ops, repairs, staff
 from repairs_gateway.api.state import GatewayState
 from repairs_gateway.assembly import assembled
@@ -70,6 +71,15 @@ class RequestMetrics:
             timed.observe(time.perf_counter() - started)
 
 
+class GatewayApp(FastAPI):
+    """FastAPI with the request id outermost: outside Starlette's own error middleware, so a
+    500 answer carries the id too and its log line is logged with it."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """Starlette's stack, inside ``RequestIds``."""
+        return RequestIds(super().build_middleware_stack())
+
+
 def create_app(
     settings: Settings | None = None, config: GatewayConfig | None = None, *, with_worker: bool = False
 ) -> FastAPI:
@@ -95,7 +105,7 @@ def create_app(
                 if worker is not None:
                     await worker
 
-    app = FastAPI(
+    app = GatewayApp(
         title="Repairs API",
         version=__version__,
         lifespan=lifespan,

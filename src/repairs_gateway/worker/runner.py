@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from repairs_gateway import logs
 from repairs_gateway.assembly import Parts
 from repairs_gateway.persistence.models import utcnow
 from repairs_gateway.persistence.queue import DEAD, ClaimedJob
@@ -164,6 +165,11 @@ class Worker:
         return len(jobs)
 
     async def _run(self, job: ClaimedJob) -> None:
+        # Each job runs in a task of its own, so what is bound here is this job's alone.
+        with logs.bound(job=job.id, job_kind=job.kind, council=job.council_id, repair_id=job.repair_id):
+            await self._run_bound(job)
+
+    async def _run_bound(self, job: ClaimedJob) -> None:
         queue = self._parts.queue
         handler = self._handlers.get(job.kind)
         try:

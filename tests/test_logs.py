@@ -1,0 +1,313 @@
+"""Log lines and the request id (issue 12): every line says when, how bad, where from and,
+within a request, which request, council and operation; every answer carries the request's
+id in X-Request-Id; what the gateway answers as designed (a full window) is not a warning."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import re
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from repairs_gateway.demo.data import demo_config_path, demo_document
+
+from demo_process import free_port
+from gateway_support import Gateway
+from journey import NORTHFIELD, OTHER_UPRN, create, first_window, repair_body
+
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+def _one_place_a_window() -> dict[str, Any]:
+    """The demo councils, Northfield's calendar taking one repair a window."""
+    document = demo_document()
+    calendar = document["councils"][0]["schedulers"][0]["settings"]
+    calendar["windows"] = [{"start": "08:00", "end": "12:00", "capacity": {"*": 1}}]
+    return document
+
+
+@pytest.fixture
+def json_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The gateway's logging set up as the commands set it up, at DEBUG, as JSON to stderr
+    (a buffer here); yields a function answering the lines written since it was last called,
+    parsed. The process's logging is put back afterwards."""
+    from repairs_gateway.cli import _logging
+    from repairs_gateway.settings import Settings
+
+    stderr = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    monkeypatch.setenv("REPAIRS_GATEWAY_LOG_FORMAT", "json")
+    monkeypatch.setenv("REPAIRS_GATEWAY_LOG_LEVEL", "DEBUG")
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    _logging(Settings())
+    # aiosqlite and the HTTP clients are chatty at DEBUG; they are not what is tested here.
+    quiet = [logging.getLogger(name) for name in ("aiosqlite", "httpx", "httpcore", "asyncio")]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:
+        logger.setLevel(logging.WARNING)
+    read = 0
+
+    def lines() -> list[dict[str, Any]]:
+        nonlocal read
+        written = stderr.getvalue()[read:]
+        read += len(written)
+        return [json.loads(line) for line in written.splitlines() if line.strip()]
+
+    yield lines
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for logger, saved in zip(quiet, levels, strict=True):
+        logger.setLevel(saved)
+
+
+async def test_a_full_window_logs_one_json_debug_line_with_the_request_id_council_and_operation(
+    make_gateway: Any, json_logs: Any
+) -> None:
+    gateway: Gateway = await make_gateway(document=_one_place_a_window())
+    window = await first_window(gateway)
+    same_window_next_door = await first_window(gateway, OTHER_UPRN)
+    assert (await create(gateway, repair_body(window["id"]))).status_code == 201
+    json_logs()  # what came before the refusal
+
+    taken = await gateway.client.post(
+        f"{NORTHFIELD}/repairs",
+        json=repair_body(same_window_next_door["id"], uprn=OTHER_UPRN),
+        headers={**gateway.auth(), "X-Request-Id": "front-end-42"},
+    )
+
+    assert taken.status_code == 409
+    assert taken.headers["X-Request-Id"] == "front-end-42"
+    lines = json_logs()
+    assert lines, "nothing was logged for the refused booking"
+    full = [line for line in lines if "full" in line["message"]]
+    assert len(full) == 1, lines
+    (line,) = full
+    assert line["level"] == "DEBUG"
+    assert line["logger"] == "repairs_gateway.backend"
+    assert line["request_id"] == "front-end-42"
+    assert line["council"] == "northfield"
+    assert line["operation"] == "createRepair"
+    assert datetime.fromisoformat(line["time"]).utcoffset() is not None
+    assert line["time"].endswith("Z")
+    assert "(None)" not in line["message"]
+    # A window taken since it was offered is answered as designed: nothing above debug.
+    assert [x for x in lines if x["level"] not in ("DEBUG", "INFO")] == []
+
+
+async def test_an_unexpected_error_answers_and_logs_with_the_request_id(
+    gateway: Gateway, json_logs: Any
+) -> None:
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app: FastAPI = gateway.app
+    app.add_api_route("/v1/broken", broken, operation_id="brokenForTest")
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        answer = await client.get("/v1/broken", headers={"X-Request-Id": "trace-500"})
+
+    assert answer.status_code == 500
+    assert answer.headers["X-Request-Id"] == "trace-500"
+    (line,) = [x for x in json_logs() if x["level"] == "ERROR"]
+    assert line["request_id"] == "trace-500"
+    assert line["operation"] == "brokenForTest"
+    assert "RuntimeError: a bug" in line["exception"]
+
+
+async def test_a_request_id_given_is_echoed_and_one_is_made_up_when_none_is(gateway: Gateway) -> None:
+    given = await gateway.client.get(
+        f"{NORTHFIELD}/triage", headers={**gateway.auth(), "X-Request-Id": "abc-123.4:5_6"}
+    )
+    assert given.status_code == 200
+    assert given.headers["X-Request-Id"] == "abc-123.4:5_6"
+
+    first = await gateway.client.get(f"{NORTHFIELD}/triage", headers=gateway.auth())
+    second = await gateway.client.get(f"{NORTHFIELD}/triage", headers=gateway.auth())
+    assert UUID.match(first.headers["X-Request-Id"]), first.headers
+    assert UUID.match(second.headers["X-Request-Id"]), second.headers
+    assert first.headers["X-Request-Id"] != second.headers["X-Request-Id"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/v1/no-such-thing", 404),
+        ("DELETE", f"{NORTHFIELD}/triage", 405),
+        ("GET", f"{NORTHFIELD}/addresses?postcode=not-one", 400),
+        ("GET", f"{NORTHFIELD}/triage", 401),  # no key
+    ],
+)
+async def test_problem_documents_carry_the_request_id(
+    gateway: Gateway, method: str, path: str, status: int
+) -> None:
+    headers = {} if status == 401 else gateway.auth()
+    answer = await gateway.client.request(method, path, headers={**headers, "X-Request-Id": "problem-7"})
+    assert answer.status_code == status
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert answer.headers["X-Request-Id"] == "problem-7"
+    made_up = await gateway.client.request(method, path, headers=headers)
+    assert UUID.match(made_up.headers["X-Request-Id"])
+
+
+@pytest.mark.parametrize(
+    "unsafe",
+    ["has spaces", "x" * 65, 'quote"d', "semi;colon", "new\tline", ""],
+)
+async def test_an_unsafe_or_long_request_id_is_replaced(gateway: Gateway, unsafe: str) -> None:
+    answer = await gateway.client.get(
+        f"{NORTHFIELD}/triage", headers={**gateway.auth(), "X-Request-Id": unsafe}
+    )
+    assert answer.status_code == 200  # a bad id is no reason to refuse the request
+    assert UUID.match(answer.headers["X-Request-Id"]), answer.headers["X-Request-Id"]
+
+
+def _log_a_line(stderr: int, **env: str) -> None:
+    """Run a process that sets up logging as the commands do and logs one warning."""
+    script = (
+        "import logging\n"
+        "from repairs_gateway.cli import _logging\n"
+        "from repairs_gateway.settings import Settings\n"
+        "_logging(Settings())\n"
+        "logging.getLogger('repairs_gateway.backend').warning('drs.book failed (unavailable): down')\n"
+    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("REPAIRS_GATEWAY_LOG")}
+    subprocess.run(
+        [sys.executable, "-c", script], stderr=stderr, env={**environment, **env}, check=True, timeout=60
+    )
+
+
+def _read_pty(fd: int) -> str:
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the other end is closed and everything has been read
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks).decode()
+
+
+def test_lines_are_json_off_a_terminal_and_readable_on_one(tmp_path: Path) -> None:
+    piped = tmp_path / "stderr"
+    with piped.open("w") as file:
+        _log_a_line(file.fileno())
+    (line,) = piped.read_text().splitlines()
+    logged = json.loads(line)
+    assert logged["level"] == "WARNING"
+    assert logged["logger"] == "repairs_gateway.backend"
+    assert logged["message"] == "drs.book failed (unavailable): down"
+    assert datetime.fromisoformat(logged["time"])
+
+    controller, terminal = os.openpty()
+    try:
+        _log_a_line(terminal)
+        os.close(terminal)
+        shown = _read_pty(controller).strip()
+    finally:
+        os.close(controller)
+    assert not shown.startswith("{"), shown
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z WARNING +repairs_gateway\.backend: ", shown), (
+        shown
+    )
+    assert shown.endswith("drs.book failed (unavailable): down")
+
+
+def test_the_log_format_setting_overrides_the_terminal_check(tmp_path: Path) -> None:
+    piped = tmp_path / "stderr"
+    with piped.open("w") as file:
+        _log_a_line(file.fileno(), REPAIRS_GATEWAY_LOG_FORMAT="text")
+    shown = piped.read_text().strip()
+    assert " WARNING " in shown and not shown.startswith("{"), shown
+
+
+def test_the_log_sender_keeps_the_resident_out_of_info_lines(json_logs: Any) -> None:
+    import asyncio
+
+    from repairs_gateway.builtin.log_notifier import LogNotifier
+    from repairs_gateway.ports import OutgoingMessage
+
+    personal = {
+        "name": "Sam Resident",
+        "phone": "07700 900123",
+        "contact_number": "07700 900123",
+        "email": "sam@example.org",
+        "address": "1 Acacia Road, Northfield",
+        "description": "The kitchen sink is blocked",
+        "repair": "The kitchen sink is blocked",
+    }
+    message = OutgoingMessage(
+        "northfield",
+        "booked",
+        "sms",
+        "07700 900123",
+        "template-1",
+        {"reference": "NF-7KQ3M9X", "appointment": "Monday 4 January", **personal},
+        "NF-7KQ3M9X/booked",
+    )
+    asyncio.run(LogNotifier("northfield").send(message))
+    lines = json_logs()
+    told = " ".join(line["message"] for line in lines if line["level"] != "DEBUG")
+    assert "NF-7KQ3M9X" in told and "Monday 4 January" in told
+    for value in personal.values():
+        assert value not in told, value
+
+
+@pytest.mark.xdist_group("processes")
+def test_serve_writes_its_access_log_as_json_lines_with_the_request_id(tmp_path: Path) -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("REPAIRS_GATEWAY_")},
+        "REPAIRS_GATEWAY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}",
+        "REPAIRS_GATEWAY_CONFIG_FILE": str(demo_config_path()),
+        "REPAIRS_GATEWAY_TOKEN_SECRET": secrets.token_urlsafe(40),
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [sys.executable, "-m", "repairs_gateway.cli"]
+    subprocess.run([*command, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120)
+    port = free_port()
+    log_file = tmp_path / "stderr"
+    with log_file.open("w") as stderr:
+        process = subprocess.Popen(
+            [*command, "serve", "--port", str(port)], env=env, stderr=stderr, stdout=subprocess.DEVNULL
+        )
+        try:
+            answer = _get_when_up(f"http://127.0.0.1:{port}{NORTHFIELD}/triage", "access-log-1")
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    assert answer.status_code == 401  # no key: a problem document, and an access line
+    assert answer.headers["X-Request-Id"] == "access-log-1"
+    lines = [json.loads(line) for line in log_file.read_text().splitlines()]
+    (access,) = [line for line in lines if line["logger"] == "uvicorn.access"]
+    assert access["request_id"] == "access-log-1"
+    assert access["operation"] == "getTriage"
+    assert access["council"] == "northfield"
+    assert access["status"] == 401 and access["method"] == "GET"
+    assert access["level"] == "INFO" and access["time"].endswith("Z")
+    assert any(line["logger"].startswith("uvicorn") and "startup" in line["message"] for line in lines)
+
+
+def _get_when_up(url: str, request_id: str) -> httpx.Response:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return httpx.get(url, headers={"X-Request-Id": request_id}, timeout=5)
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)

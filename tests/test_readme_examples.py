@@ -1,24 +1,30 @@
-"""The README's example requests run as written, with bash and curl, on every demo council,
-against a real `repairs-gateway demo` process, and answer what the README says they answer.
+"""The README's examples run as written and answer what it says: its requests, with bash
+and curl, on every demo council against a real `repairs-gateway demo` process, and its
+address CSV with the import command it shows.
 
 The blocks are found by their marker comments (``<!-- readme-test: NAME -->``) and run
-unchanged, after the ``KEY=`` line and the council's ``B=`` line the demo printed, as a user
-pastes them. A step's output is what follows its ``# N.`` comment, up to the next step."""
+unchanged; the requests after the ``KEY=`` line and the council's ``B=`` line the demo
+printed, as a user pastes them. A step's output is what follows its ``# N.`` comment, up to
+the next step."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import secrets
 import shlex
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from repairs_gateway.demo.data import demo_config_path
 
 from demo_process import RunningDemo, running_demo
 
@@ -31,10 +37,10 @@ pytestmark = pytest.mark.xdist_group("processes")
 
 
 def readme_block(name: str) -> str:
-    """The shell block after the marker comment ``name`` in the README, as written there."""
+    """The fenced block after the marker comment ``name`` in the README, as written there."""
     text = README.read_text(encoding="utf-8")
-    found = re.search(rf"<!-- readme-test: {re.escape(name)} -->\n```sh\n(.*?)^```", text, re.S | re.M)
-    assert found, f"README.md has no ```sh block after <!-- readme-test: {name} -->"
+    found = re.search(rf"<!-- readme-test: {re.escape(name)} -->\n```\w*\n(.*?)^```", text, re.S | re.M)
+    assert found, f"README.md has no fenced block after <!-- readme-test: {name} -->"
     return found.group(1)
 
 
@@ -167,3 +173,40 @@ def test_the_readme_s_requests_answer_what_it_says_on_every_demo_council(
     # 8. Cancelled.
     assert answers["8"]["reference"] == booked["reference"]
     assert answers["8"]["status"] == "cancelled", answers["8"]
+
+
+def test_the_readme_s_address_csv_imports_as_it_says(tmp_path: Path) -> None:
+    """The example file, imported with the command shown, prints what the README shows,
+    rejected rows and exit status included."""
+    (tmp_path / "properties.csv").write_text(readme_block("addresses-csv"), encoding="utf-8")
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYTHONUNBUFFERED": "1",  # stdout and stderr in the order a terminal shows them
+        "REPAIRS_GATEWAY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'register.db'}",
+        "REPAIRS_GATEWAY_CONFIG_FILE": str(demo_config_path()),
+        "REPAIRS_GATEWAY_TOKEN_SECRET": secrets.token_urlsafe(48),
+    }
+    upgraded = subprocess.run(
+        ["repairs-gateway", "db", "upgrade"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert upgraded.returncode == 0, upgraded.stderr
+    session = readme_block("addresses-import")
+    commands = [line.removeprefix("$ ") for line in session.splitlines() if line.startswith("$ ")]
+    shown = "".join(line + "\n" for line in session.splitlines() if not line.startswith("$ "))
+    ran = subprocess.run(
+        ["bash", "-c", "\n".join(commands)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert ran.stdout == shown

@@ -92,7 +92,14 @@ def test_a_trade_routed_twice_and_a_shared_prefix_are_refused() -> None:
     document = demo_document()
     northfield = document["councils"][0]
     northfield["schedulers"].append({**northfield["schedulers"][0], "name": "second"})
-    assert "council 'northfield': trade '*' is routed to more than one scheduler" in problems(document)
+    assert (
+        "council 'northfield': schedulers[second].trades: '*' is routed to scheduler 'calendar' already"
+        " (a trade goes to one)"
+    ) in problems(document)
+    northfield["schedulers"][1]["name"] = "calendar"
+    assert "council 'northfield': scheduler names must be unique: calendar used more than once" in problems(
+        document
+    )
     document = demo_document()
     document["councils"][1]["reference_prefix"] = "NF"
     assert "council 'southmoor': reference_prefix: 'NF' is used by another council" in problems(document)

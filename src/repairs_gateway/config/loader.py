@@ -12,7 +12,7 @@ import yaml
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from repairs_gateway.config.locations import locate
-from repairs_gateway.config.routing import unknown_trades, unroutable_jobs
+from repairs_gateway.config.routing import twice_routed, unknown_trades, unroutable_jobs
 from repairs_gateway.config.schema import AdapterRef, CouncilFile, CouncilSpec, SchedulerRoute
 from repairs_gateway.ports import AdapterContext, AdapterPlugin, Role
 from repairs_gateway.registry import build_adapter, discover_plugins
@@ -23,7 +23,7 @@ OFFLINE_STAND_IN = "not-read-offline"
 
 class ConfigError(Exception):
     """The councils file is not valid; ``problems`` lists one line per error, and
-    ``skipped`` what was not checked (offline: the secrets not set)."""
+    ``skipped`` what was not checked (offline: whether each secret is set)."""
 
     def __init__(self, problems: list[str], skipped: Sequence[str] = ()) -> None:
         super().__init__("\n".join(problems))
@@ -60,8 +60,8 @@ class GatewayConfig:
     """Every configured council, by id."""
 
     councils: dict[str, CouncilConfig] = field(default_factory=dict)
-    # Checked offline: what was not checked. Such a config holds stand-ins for the secrets
-    # not set, so it is for reporting only, never for serving.
+    # Checked offline: what was not checked. Such a config holds stand-ins for its secrets,
+    # so it is for reporting only, never for serving.
     skipped: tuple[str, ...] = ()
 
 
@@ -176,7 +176,8 @@ def _council(
         findings.problems.extend(f"{prefix}: {_format(e, raw)}" for e in exc.errors())
         return None
     found = _Findings()
-    found.problems.extend(f"{locate(loc, raw)}: {message}" for loc, message in unroutable_jobs(spec))
+    routing = twice_routed(spec) + unroutable_jobs(spec)
+    found.problems.extend(f"{locate(loc, raw)}: {message}" for loc, message in routing)
     addresses = _bind(spec.addresses, "addresses", plugins, environ, "addresses", found)
     if addresses is not None:
         found.problems.extend(_trade_problems(spec, addresses, spec.addresses.settings, "addresses"))

@@ -51,6 +51,23 @@ def _routes_told(spec: CouncilSpec) -> str:
     return "; ".join(f"{route.name} takes {', '.join(route.trades)}" for route in spec.schedulers)
 
 
+def twice_routed(spec: CouncilSpec) -> list[Problem]:
+    """Each trade a scheduler lists that an earlier scheduler lists already."""
+    first: dict[str, str] = {}
+    problems: list[Problem] = []
+    for index, route in enumerate(spec.schedulers):
+        for trade in route.trades:
+            if trade in first:
+                problems.append(
+                    (
+                        ("schedulers", index, "trades"),
+                        f"{trade!r} is routed to scheduler {first[trade]!r} already (a trade goes to one)",
+                    )
+                )
+            first.setdefault(trade, route.name)
+    return problems
+
+
 def unroutable_jobs(spec: CouncilSpec) -> list[Problem]:
     """Each triage leaf and directly bookable SoR code whose trade no scheduler takes."""
     routes = routes_of(spec)

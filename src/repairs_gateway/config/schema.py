@@ -225,16 +225,13 @@ class CouncilSpec(_Strict):
         return node
 
     @model_validator(mode="after")
-    def _routing(self) -> CouncilSpec:
+    def _unique_scheduler_names(self) -> CouncilSpec:
+        # Problems name schedulers by name, and routes point at them by it. Routing itself
+        # (each trade to one scheduler, each job to some) is checked by ``config.routing``.
         names = [s.name for s in self.schedulers]
-        if len(set(names)) != len(names):
-            raise ValueError("scheduler names must be unique")
-        seen: set[str] = set()
-        for route in self.schedulers:
-            for trade in route.trades:
-                if trade in seen:
-                    raise ValueError(f"trade {trade!r} is routed to more than one scheduler")
-                seen.add(trade)
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"scheduler names must be unique: {', '.join(twice)} used more than once")
         return self
 
 

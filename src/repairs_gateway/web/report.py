@@ -3,6 +3,7 @@ contact details, check your answers, confirmation."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi import APIRouter
@@ -13,10 +14,21 @@ from repairs_gateway.web.api_client import ApiProblem
 from repairs_gateway.web.display import (
     address_text,
     find_option,
+    triage_labels,
     triage_node,
+    window_text,
 )
-from repairs_gateway.web.forms import field_errors, read_form
+from repairs_gateway.web.forms import PAGE_OF_FIELD, field_errors, read_form
 from repairs_gateway.web.site import redirect, site_of, take_flash
+from repairs_gateway.web.windows import (
+    GONE,
+    TAKEN,
+    WindowSearch,
+    find_window,
+    page_number,
+    show_windows,
+    window_key,
+)
 
 router = APIRouter()
 
@@ -263,3 +275,281 @@ async def exit_page(request: Request, path: str) -> Response:
         message=outcome.get("message", ""),
         back_href="/report/triage/" + "/".join(steps[:-1]) if len(steps) > 1 else "/report/triage",
     )
+
+
+def _ready_for(request: Request, *needs: str) -> bool:
+    report = journey(request)
+    return all(report.get(need) for need in needs)
+
+
+@router.get("/report/description")
+async def description_page(request: Request) -> Response:
+    """The problem in the resident's words."""
+    if not _ready_for(request, "uprn", "path"):
+        return redirect("/report/postcode")
+    return await _description_page(
+        request, str(journey(request).get("description", "")), _flash_errors(request)
+    )
+
+
+async def _description_page(request: Request, value: str, errors: dict[str, str]) -> Response:
+    return await site_of(request).render(
+        request,
+        "description.html",
+        status=400 if errors else 200,
+        errors=errors,
+        title="Describe the problem",
+        description=value,
+        limit=DESCRIPTION_LIMIT,
+        back_href="/report/triage",
+    )
+
+
+@router.post("/report/description")
+async def description_answer(request: Request) -> Response:
+    """Keep the description; on to the times."""
+    form = await read_form(request)
+    if not _ready_for(request, "uprn", "path"):
+        return redirect("/report/postcode")
+    value = form.get("description", "").strip()
+    if not value:
+        return await _description_page(request, value, {"description": "Describe the problem"})
+    if len(value) > DESCRIPTION_LIMIT:
+        return await _description_page(
+            request,
+            value,
+            {"description": f"The description must be {DESCRIPTION_LIMIT} characters or fewer"},
+        )
+    journey(request)["description"] = value
+    _changed(request)
+    return redirect("/report/check" if journey(request).get("contact") else "/report/appointments")
+
+
+def _search(request: Request) -> WindowSearch:
+    report = journey(request)
+    return WindowSearch(str(report["uprn"]), {"triagePath": str(report["path"])}, "report_cursors")
+
+
+@router.get("/report/appointments")
+async def appointments_page(request: Request) -> Response:
+    """Free windows, a page of days at a time."""
+    if not _ready_for(request, "uprn", "path", "description"):
+        return redirect("/report/postcode")
+    window = journey(request).get("window") or {}
+    return await show_windows(
+        request,
+        _search(request),
+        page=page_number(request),
+        url="/report/appointments",
+        button="Continue",
+        back_href="/report/description",
+        errors=_flash_errors(request),
+        chosen=window.get("key"),
+        without_window=True,
+    )
+
+
+@router.post("/report/appointments")
+async def appointments_answer(request: Request) -> Response:
+    """Keep the chosen window (as the API offers it now), or none; on to contact details."""
+    form = await read_form(request)
+    if not _ready_for(request, "uprn", "path", "description"):
+        return redirect("/report/postcode")
+    report = journey(request)
+    page = int(form["page"]) if form.get("page", "").isdigit() else 1
+    if form.get("action") == "none":
+        report["window"] = None
+    else:
+        window = await find_window(request, _search(request), page, form.get("windowId", ""))
+        if window is None:
+            message = GONE if form.get("windowId") else "Choose a time, or continue without an appointment"
+            return await show_windows(
+                request,
+                _search(request),
+                page=page,
+                url="/report/appointments",
+                button="Continue",
+                back_href="/report/description",
+                errors={"windowId": message},
+                without_window=True,
+            )
+        report["window"] = {"id": window["id"], "key": window_key(window), "text": window_text(window)}
+    _changed(request)
+    return redirect("/report/check" if report.get("contact") else "/report/contact")
+
+
+@router.get("/report/contact")
+async def contact_page(request: Request) -> Response:
+    """Who to contact about the repair, and how."""
+    if not _ready_for(request, "uprn", "path", "description") or "window" not in journey(request):
+        return redirect("/report/postcode")
+    return await _contact_page(request, journey(request).get("contact") or {}, _flash_errors(request))
+
+
+async def _contact_page(request: Request, values: dict[str, str], errors: dict[str, str]) -> Response:
+    return await site_of(request).render(
+        request,
+        "contact.html",
+        status=400 if errors else 200,
+        errors=errors,
+        title="Your contact details",
+        values=values,
+        channels=CHANNELS,
+        back_href="/report/appointments",
+    )
+
+
+@router.post("/report/contact")
+async def contact_answer(request: Request) -> Response:
+    """Keep the contact details (the API judges their format when the report is sent)."""
+    form = await read_form(request)
+    if not _ready_for(request, "uprn", "path", "description") or "window" not in journey(request):
+        return redirect("/report/postcode")
+    values = {name: form.get(name, "").strip() for name in ("name", "phone", "email", "preferredChannel")}
+    errors: dict[str, str] = {}
+    if not values["name"]:
+        errors["name"] = "Enter your name"
+    channel = values["preferredChannel"]
+    if channel not in {value for value, _ in CHANNELS}:
+        errors["preferredChannel"] = "Choose how we should contact you"
+    elif channel in {"phone", "sms"} and not values["phone"]:
+        errors["phone"] = "Enter a phone number, so we can call or text you"
+    elif channel == "email" and not values["email"]:
+        errors["email"] = "Enter an email address, so we can email you"
+    if errors:
+        return await _contact_page(request, values, errors)
+    journey(request)["contact"] = values
+    _changed(request)
+    return redirect("/report/check")
+
+
+def _flash_errors(request: Request) -> dict[str, str]:
+    errors = take_flash(request, "errors")
+    return errors if isinstance(errors, dict) else {}
+
+
+@router.get("/report/check")
+async def check_page(request: Request) -> Response:
+    """Check your answers, each with a link to change it."""
+    report = journey(request)
+    if not _ready_for(request, "uprn", "path", "description", "contact"):
+        return redirect("/report/postcode")
+    site = site_of(request)
+    labels = triage_labels(await site.triage(), str(report["path"]))
+    contact = report["contact"]
+    channel = dict(CHANNELS).get(contact.get("preferredChannel", ""), "")
+    window = report.get("window")
+    rows = [
+        ("Address", report.get("address", ""), "/report/address", "address"),
+        ("Problem", ": ".join(labels), "/report/triage", "problem"),
+        ("Description", report["description"], "/report/description", "description"),
+        (
+            "Appointment",
+            window["text"] if window else "None: we will contact you to arrange a time",
+            "/report/appointments",
+            "appointment",
+        ),
+        ("Name", contact.get("name", ""), "/report/contact", "name"),
+        ("Phone", contact.get("phone") or "Not given", "/report/contact", "phone number"),
+        ("Email", contact.get("email") or "Not given", "/report/contact", "email address"),
+        ("Contact me by", channel, "/report/contact", "how to contact you"),
+    ]
+    report.setdefault("idempotency_key", str(uuid.uuid4()))
+    _changed(request)
+    return await site.render(
+        request,
+        "check_answers.html",
+        title="Check your answers before sending your report",
+        rows=[
+            {
+                "key": {"text": key},
+                "value": {"text": value},
+                "actions": {"items": [{"href": href, "text": "Change", "visuallyHiddenText": hidden}]},
+            }
+            for key, value, href, hidden in rows
+        ],
+        button="Book this appointment" if window else "Send the report",
+        back_href="/report/contact",
+    )
+
+
+@router.post("/report/check")
+async def send_report(request: Request) -> Response:
+    """createRepair: a confirmation, or back to the page whose answer the API refused."""
+    form = await read_form(request)
+    report = journey(request)
+    if not _ready_for(request, "uprn", "path", "description", "contact", "idempotency_key"):
+        return redirect("/report/postcode")
+    contact = {name: value for name, value in report["contact"].items() if value}
+    body: dict[str, Any] = {
+        "uprn": report["uprn"],
+        "repair": {"triagePath": report["path"]},
+        "description": report["description"],
+        "contact": contact,
+    }
+    if report.get("window"):
+        body["windowId"] = report["window"]["id"]
+    if form.get("newProblem") == "true":
+        body["newProblem"] = True
+    try:
+        status, repair = await site_of(request).api.create_repair(body, str(report["idempotency_key"]))
+    except ApiProblem as problem:
+        return await _refused(request, problem)
+    request.session["done"] = {
+        "reference": repair.get("reference"),
+        "status": repair.get("status"),
+        "joined": status == 200,
+        "nextSteps": repair.get("nextSteps", ""),
+        "appointment": window_text(repair["appointment"]) if repair.get("appointment") else None,
+    }
+    request.session.pop("report", None)
+    request.session.pop("report_cursors", None)
+    return redirect("/report/done")
+
+
+async def _refused(request: Request, problem: ApiProblem) -> Response:
+    """Where a refused report goes: a taken window back to the times, a field the API
+    names back to its page, a repeat of an open repair to its own page."""
+    report = journey(request)
+    # Nothing was created, so the key is free; a changed body will need a new one anyway.
+    report["idempotency_key"] = str(uuid.uuid4())
+    if problem.status == 409 and problem.type.endswith("/duplicate-repair"):
+        _changed(request)
+        return await site_of(request).render(
+            request,
+            "duplicate.html",
+            status=409,
+            title="This problem has already been reported",
+            reference=problem.existing_reference or "",
+        )
+    if problem.status == 409 and problem.type.endswith("/window-unavailable"):
+        report["window"] = None
+        request.session["report_cursors"] = [None]
+        request.session["errors"] = {"windowId": TAKEN}
+        _changed(request)
+        return redirect("/report/appointments")
+    if problem.status in (400, 422) and (problem.errors or problem.type.endswith("/invalid-window")):
+        errors = field_errors(problem, "windowId")
+        first = next(iter(errors))
+        if first == "windowId":
+            report["window"] = None
+            request.session["report_cursors"] = [None]
+        request.session["errors"] = errors
+        _changed(request)
+        return redirect(PAGE_OF_FIELD.get(first, "/report/check"))
+    raise problem
+
+
+@router.get("/report/done")
+async def done_page(request: Request) -> Response:
+    """The confirmation: the reference, the appointment if one was booked, what happens next."""
+    done = request.session.get("done")
+    if not isinstance(done, dict):
+        return redirect("/")
+    if done.get("joined"):
+        heading = "Your report has been added to an open repair"
+    elif done.get("status") == "booked":
+        heading = "Repair booked"
+    else:
+        heading = "Repair reported"
+    return await site_of(request).render(request, "done.html", title=heading, heading=heading, done=done)

@@ -1,0 +1,109 @@
+"""Appointment windows, five days (the council's page) at a time, for a new repair and for
+moving one. The API's cursors stay in the session: the page's URL holds only its number."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from repairs_gateway.web.display import window_text
+from repairs_gateway.web.site import site_of
+
+# Beyond this many "later dates" pages a resident is better served by a phone call.
+MAX_PAGES = 30
+
+TAKEN = "The time you chose has just been booked by someone else. Choose another time."
+GONE = "That time is no longer available. Choose another time."
+
+
+@dataclass(frozen=True)
+class WindowSearch:
+    """Which windows a page shows: the property, the repair (in one of the spec's forms) and
+    where in the session the pages' cursors are kept."""
+
+    uprn: str
+    repair: dict[str, str]
+    cursors_key: str
+
+
+def page_number(request: Request) -> int:
+    """The ``page`` query parameter, 1 when absent or not a number in range."""
+    raw = request.query_params.get("page", "1")
+    return int(raw) if raw.isdigit() and 1 <= int(raw) <= MAX_PAGES else 1
+
+
+async def fetch_page(request: Request, search: WindowSearch, page: int) -> tuple[int, dict[str, Any]]:
+    """The page of windows numbered ``page`` (or the first, when its cursor is not known),
+    keeping the next page's cursor for "Later dates"."""
+    cursors = request.session.get(search.cursors_key)
+    if not isinstance(cursors, list) or not cursors:
+        cursors = [None]
+    if page > len(cursors):
+        page = 1
+    found = await site_of(request).api.appointments(search.uprn, search.repair, cursors[page - 1])
+    cursors = cursors[:page]
+    if found.get("nextCursor"):
+        cursors.append(found["nextCursor"])
+    request.session[search.cursors_key] = cursors
+    return page, found
+
+
+def window_key(window: dict[str, Any]) -> str:
+    """What names a window on the page: its times and label. Its id cannot: the API issues a
+    new one (with a later expiry) at every listing, and ids are not to be parsed."""
+    return f"{window.get('start')}|{window.get('end')}|{window.get('label')}"
+
+
+async def find_window(request: Request, search: WindowSearch, page: int, key: str) -> dict[str, Any] | None:
+    """The window ``key`` names, as the API offers it now on that page, with a fresh id;
+    None when it is not offered (taken meanwhile, or never one of ours)."""
+    if not key:
+        return None
+    _, found = await fetch_page(request, search, page)
+    for day in found.get("days", []):
+        for window in day.get("windows", []):
+            if window_key(window) == key:
+                chosen: dict[str, Any] = window
+                return chosen
+    return None
+
+
+async def show_windows(
+    request: Request,
+    search: WindowSearch,
+    *,
+    page: int,
+    url: str,
+    button: str,
+    back_href: str,
+    errors: dict[str, str] | None = None,
+    chosen: str | None = None,
+    without_window: bool = False,
+) -> Response:
+    """The windows page: one radio per window, "Later dates" while the API has more, and,
+    for a new report, the choice to go on without a time when none suits."""
+    page, found = await fetch_page(request, search, page)
+    items = [
+        {"value": window_key(window), "text": window_text(window)}
+        for day in found.get("days", [])
+        for window in day.get("windows", [])
+    ]
+    return await site_of(request).render(
+        request,
+        "windows.html",
+        status=400 if errors else 200,
+        errors=errors or {},
+        title="When can we come?",
+        items=items,
+        chosen=chosen,
+        page=page,
+        action=url,
+        button=button,
+        later_href=f"{url}?page={page + 1}" if found.get("nextCursor") and page < MAX_PAGES else None,
+        earlier_href=(f"{url}?page={page - 1}" if page > 2 else url) if page > 1 else None,
+        without_window=without_window,
+        back_href=back_href,
+    )

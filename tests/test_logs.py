@@ -108,6 +108,25 @@ async def test_a_full_window_logs_one_json_debug_line_with_the_request_id_counci
     assert [x for x in lines if x["level"] not in ("DEBUG", "INFO")] == []
 
 
+async def test_a_full_window_is_not_logged_as_a_failure(
+    make_gateway: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    gateway: Gateway = await make_gateway(document=_one_place_a_window())
+    window = await first_window(gateway)
+    same_window_next_door = await first_window(gateway, OTHER_UPRN)
+    assert (await create(gateway, repair_body(window["id"]))).status_code == 201
+    caplog.set_level(logging.DEBUG, logger="repairs_gateway")
+    caplog.clear()
+
+    taken = await create(gateway, repair_body(same_window_next_door["id"], uprn=OTHER_UPRN))
+
+    assert taken.status_code == 409
+    told = [r for r in caplog.records if r.name.startswith("repairs_gateway")]
+    assert [r.getMessage() for r in told if r.levelno >= logging.WARNING] == []
+    (full,) = [r.getMessage() for r in told if "full" in r.getMessage()]
+    assert "None" not in full
+
+
 async def test_an_unexpected_error_answers_and_logs_with_the_request_id(
     gateway: Gateway, json_logs: Any
 ) -> None:
@@ -229,14 +248,23 @@ def test_lines_are_json_off_a_terminal_and_readable_on_one(tmp_path: Path) -> No
 
 
 def test_the_log_format_setting_overrides_the_terminal_check(tmp_path: Path) -> None:
+    controller, terminal = os.openpty()
+    try:
+        _log_a_line(terminal, REPAIRS_GATEWAY_LOG_FORMAT="json")
+        os.close(terminal)
+        shown = _read_pty(controller).strip()
+    finally:
+        os.close(controller)
+    assert json.loads(shown)["level"] == "WARNING"
+
     piped = tmp_path / "stderr"
     with piped.open("w") as file:
         _log_a_line(file.fileno(), REPAIRS_GATEWAY_LOG_FORMAT="text")
-    shown = piped.read_text().strip()
-    assert " WARNING " in shown and not shown.startswith("{"), shown
+    written = piped.read_text().strip()
+    assert " WARNING " in written and not written.startswith("{"), written
 
 
-def test_the_log_sender_keeps_the_resident_out_of_info_lines(json_logs: Any) -> None:
+def test_the_log_sender_keeps_the_resident_out_of_info_lines(caplog: pytest.LogCaptureFixture) -> None:
     import asyncio
 
     from repairs_gateway.builtin.log_notifier import LogNotifier
@@ -260,9 +288,9 @@ def test_the_log_sender_keeps_the_resident_out_of_info_lines(json_logs: Any) -> 
         {"reference": "NF-7KQ3M9X", "appointment": "Monday 4 January", **personal},
         "NF-7KQ3M9X/booked",
     )
+    caplog.set_level(logging.DEBUG, logger="repairs_gateway")
     asyncio.run(LogNotifier("northfield").send(message))
-    lines = json_logs()
-    told = " ".join(line["message"] for line in lines if line["level"] != "DEBUG")
+    told = " ".join(r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
     assert "NF-7KQ3M9X" in told and "Monday 4 January" in told
     for value in personal.values():
         assert value not in told, value

@@ -79,3 +79,62 @@ class Resident:
             self.seen(f"question-{depth}")
             self.choose(label)
             self.continue_()
+
+
+# The focused element, if it is what ``want`` describes: a CSS selector, or a button or link
+# whose text is ``text``.
+FOCUS_IS = """want => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return false;
+    if (want.selector) return el.matches(want.selector);
+    const role = el.tagName === 'A' || el.tagName === 'BUTTON' || el.getAttribute('role') === 'button';
+    return role && el.innerText.replace(/\\s+/g, ' ').trim() === want.text;
+}"""
+TAB_LIMIT = 80
+
+
+@dataclass
+class KeyboardResident:
+    """A resident using only the keyboard: Tab and Shift+Tab to move, arrow keys within a
+    group of radios, Space to choose, Enter to follow a link or press a button, and typing.
+    The page is read (to know when focus has arrived) but never clicked."""
+
+    page: Page
+    site: str
+
+    def _tab_to(self, want: dict[str, str], what: str) -> None:
+        for _ in range(TAB_LIMIT):
+            if self.page.evaluate(FOCUS_IS, want):
+                return
+            self.page.keyboard.press("Tab")
+        raise AssertionError(f"Tab never reached {what} on {self.page.url}")
+
+    def follow(self, text: str) -> None:
+        """Tab to the link or button reading ``text`` and press Enter."""
+        self._tab_to({"text": text}, f"a link or button reading {text!r}")
+        self.page.keyboard.press("Enter")
+
+    def type_into(self, label: str, text: str) -> None:
+        """Tab to the field labelled ``label`` and type ``text``."""
+        field_id = self.page.get_by_label(label, exact=True).get_attribute("id")
+        assert field_id, f"the field labelled {label!r} has no id"
+        self._tab_to({"selector": f"#{field_id}"}, f"the field {label!r}")
+        self.page.keyboard.type(text)
+
+    def choose(self, label: str) -> None:
+        """Tab into the group of radios holding ``label``, arrow to it and press Space."""
+        radio = self.page.get_by_role("radio", name=label, exact=True)
+        radio_id, name = radio.get_attribute("id"), radio.get_attribute("name")
+        assert radio_id and name, f"the radio {label!r} has no id or name"
+        self._tab_to({"selector": f'input[type="radio"][name="{name}"]'}, f"the radios {name!r}")
+        for _ in range(TAB_LIMIT):
+            if self.page.evaluate(FOCUS_IS, {"selector": f"#{radio_id}"}):
+                self.page.keyboard.press("Space")
+                expect(radio).to_be_checked()
+                return
+            self.page.keyboard.press("ArrowDown")
+        raise AssertionError(f"the arrow keys never reached {label!r}")
+
+    def continue_(self) -> None:
+        """Tab to the Continue button and press Enter."""
+        self.follow("Continue")

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from browser_support import NORTHFIELD, PageChecks, Stack
-from resident import Resident
+from resident import KeyboardResident, Resident
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -27,3 +27,18 @@ def test_an_emergency_ends_the_report_with_the_councils_message(
     expect(page.get_by_role("button", name="Continue")).to_have_count(0)
     resident.seen("emergency")
     checks.assert_clean()
+
+
+def test_the_keyboard_alone_reaches_an_early_exit(page: Page, stack: Stack) -> None:
+    resident = KeyboardResident(page, stack.sites[NORTHFIELD])
+    page.goto(resident.site + "/")
+    resident.follow("Report a repair")
+    resident.type_into("What is the postcode of the property?", "NF1 1AA")
+    resident.continue_()
+    resident.choose("Communal areas, Beech Court, Mill Lane, Northfield")
+    resident.continue_()
+    resident.choose("Kitchen")
+    resident.continue_()
+    resident.choose("I can smell gas")
+    resident.continue_()
+    expect(page.locator("h1")).to_have_text("This is an emergency")

@@ -142,6 +142,22 @@ def test_the_demo_is_refused_at_start_up_when_a_job_cannot_be_routed(tmp_path: P
     )
 
 
+def test_a_job_routed_to_a_calendar_that_could_never_offer_it_a_window_is_refused() -> None:
+    document = demo_document()
+    southmoor = council(document, "southmoor")
+    southmoor["schedulers"][0]["settings"]["windows"] = [
+        {"start": "08:00", "end": "12:00", "capacity": {"heating": 2, "carpentry": 0}},
+        {"start": "12:00", "end": "14:00", "capacity": {"heating": 1}},
+    ]
+    southmoor["triage"]["options"][0]["next"]["options"][0]["job"]["duration_minutes"] = 300
+    assert sorted(problems(document)) == [
+        "council 'southmoor': triage[door/hinge].job: scheduler 'diary' could never offer a window for it: "
+        'no window has capacity for \'carpentry\' or "*"',
+        "council 'southmoor': triage[heating/no-heat].job: scheduler 'diary' could never offer a window "
+        "for it: it takes 300 minutes and its longest window for 'heating' is 240",
+    ]
+
+
 def test_a_capacity_for_a_misspelt_trade_is_refused_with_the_likely_trade(tmp_path: Path) -> None:
     document = demo_document()
     windows = council(document, "northfield")["schedulers"][0]["settings"]["windows"]

@@ -99,6 +99,17 @@ class CalendarSettings(BaseModel):
                 raise ValueError(f"two windows with the same times on {day}")
         return self
 
+    def cannot_take(self, trade: str, duration_minutes: int) -> str | None:
+        """Why no window of this calendar could ever be offered for such a job, or None
+        (the councils file check asks, so that a job routed here is bookable)."""
+        open_to = [w for w in self.windows if (b := w.bucket(trade)) is not None and w.capacity[b] > 0]
+        if not open_to:
+            return f'no window has capacity for {trade!r} or "*"'
+        if all(duration_minutes > w.minutes for w in open_to):
+            longest = max(w.minutes for w in open_to)
+            return f"it takes {duration_minutes} minutes and its longest window for {trade!r} is {longest}"
+        return None
+
 
 def _ref(day: date, window: CalendarWindow) -> str:
     return f"{day.isoformat()}|{window.key}"

@@ -12,7 +12,7 @@ import yaml
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from repairs_gateway.config.locations import locate
-from repairs_gateway.config.routing import twice_routed, unknown_trades, unroutable_jobs
+from repairs_gateway.config.routing import twice_routed, unknown_trades, unroutable_jobs, untakeable_jobs
 from repairs_gateway.config.schema import AdapterRef, CouncilFile, CouncilSpec, SchedulerRoute
 from repairs_gateway.ports import AdapterContext, AdapterPlugin, Role
 from repairs_gateway.registry import build_adapter, discover_plugins
@@ -188,6 +188,10 @@ def _council(
         if bound:
             schedulers.append((route, bound))
             found.problems.extend(_trade_problems(spec, bound, route.settings, where, route.name))
+    found.problems.extend(
+        f"{locate(loc, raw)}: {message}"
+        for loc, message in untakeable_jobs(spec, {route.name: b.settings for route, b in schedulers})
+    )
     works = None
     if spec.works_orders is not None:
         works = _bind(spec.works_orders, "works_orders", plugins, environ, "works_orders", found)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from difflib import get_close_matches
+from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
@@ -47,6 +48,12 @@ def _jobs(node: TriageNodeSpec, loc: Loc) -> Iterator[tuple[Loc, JobSpec]]:
             yield (*here, "job"), option.job
 
 
+def _all_jobs(spec: CouncilSpec) -> list[tuple[Loc, JobSpec]]:
+    """Every job a resident can ask for: the triage leaves, then the SoR codes."""
+    jobs = list(_jobs(spec.triage, ("triage",)))
+    return jobs + [(("sor_codes", code), job) for code, job in spec.sor_codes.items()]
+
+
 def _routes_told(spec: CouncilSpec) -> str:
     return "; ".join(f"{route.name} takes {', '.join(route.trades)}" for route in spec.schedulers)
 
@@ -71,17 +78,40 @@ def twice_routed(spec: CouncilSpec) -> list[Problem]:
 def unroutable_jobs(spec: CouncilSpec) -> list[Problem]:
     """Each triage leaf and directly bookable SoR code whose trade no scheduler takes."""
     routes = routes_of(spec)
-    jobs = list(_jobs(spec.triage, ("triage",)))
-    jobs += [(("sor_codes", code), job) for code, job in spec.sor_codes.items()]
     return [
         (
             (*loc, "trade"),
             f"no scheduler takes {job.trade!r} jobs ({_routes_told(spec)}): "
             f'add {job.trade!r} to a scheduler\'s trades, or route "*"',
         )
-        for loc, job in jobs
+        for loc, job in _all_jobs(spec)
         if scheduler_for(routes, job.trade) is None
     ]
+
+
+@runtime_checkable
+class TakesJobs(Protocol):
+    """Settings of a scheduler that can tell, from the file alone, a job it could never
+    offer a window for (the built-in calendar's, by its capacities and window lengths)."""
+
+    def cannot_take(self, trade: str, duration_minutes: int) -> str | None:
+        """Why no window could ever be offered for such a job, or None."""
+        ...
+
+
+def untakeable_jobs(spec: CouncilSpec, settings: Mapping[str, BaseModel]) -> list[Problem]:
+    """Each job routed to a scheduler (``settings`` by scheduler name) whose settings say it
+    could never offer a window for it."""
+    routes = routes_of(spec)
+    problems: list[Problem] = []
+    for loc, job in _all_jobs(spec):
+        name = scheduler_for(routes, job.trade)
+        chosen = settings.get(name) if name is not None else None
+        if isinstance(chosen, TakesJobs):
+            reason = chosen.cannot_take(job.trade, job.duration_minutes)
+            if reason:
+                problems.append((loc, f"scheduler {name!r} could never offer a window for it: {reason}"))
+    return problems
 
 
 def trade_keys(settings: BaseModel, loc: Loc = ()) -> Iterator[tuple[Loc, str]]:

@@ -57,6 +57,8 @@ def test_the_demo_answers_addresses_appointments_and_booking(tmp_path: Path) -> 
             if {"northgate-housing", "totalmobile"} <= set(plugins):
                 assert "Netherholme (postcode NH1 1AA)" in demo.output
                 _book_and_cancel(client, f"{demo.url}/v1/councils/netherholme", "700050000003", "NH1 1AA")
+    # A folder given with --data-dir is the user's: it stays when the demo stops.
+    assert (tmp_path / "demo.db").is_file()
 
 
 CONFIRMATION = "booking confirmed (email)"
@@ -144,16 +146,14 @@ def _is_free(port: int) -> bool:
 
 
 @pytest.mark.xdist_group("processes")
-def test_the_demo_deletes_its_temporary_folder_when_stopped_and_keeps_a_given_one(tmp_path: Path) -> None:
-    temporary = tmp_path / "tmp"
-    temporary.mkdir()
-    with running_demo(None, env={"TMPDIR": str(temporary)}, stop_signal=signal.SIGTERM) as demo:
-        [folder] = temporary.iterdir()
+def test_the_demo_uses_the_pinned_ports_and_deletes_its_temporary_folder_when_stopped(tmp_path: Path) -> None:
+    base = _free_run(len(SIMULATOR_OFFSETS))
+    with running_demo(
+        None, "--base-port", str(base), env={"TMPDIR": str(tmp_path)}, stop_signal=signal.SIGTERM
+    ) as demo:
+        [folder] = tmp_path.iterdir()
         assert f"Data in {folder} " in demo.output
         assert (folder / "demo.db").is_file()
-    assert list(temporary.iterdir()) == []
-    kept = tmp_path / "kept"
-    with running_demo(kept, "--base-port", str(base := _free_run(len(SIMULATOR_OFFSETS)))) as demo:
         # Every simulator the demo started listens on the port --base-port gave it.
         started = [
             name
@@ -165,7 +165,7 @@ def test_the_demo_deletes_its_temporary_folder_when_stopped_and_keeps_a_given_on
             port = base + SIMULATOR_OFFSETS[name]
             assert f"http://127.0.0.1:{port}" in demo.output, (name, demo.output)
             socket.create_connection(("127.0.0.1", port), timeout=5).close()
-    assert (kept / "demo.db").is_file()
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("taken", ["gateway", "civica-uh"])

@@ -8,6 +8,8 @@ job ever uses). Problems are answered as pydantic-style locations (``("triage",
 
 An adaptor marks a settings field whose keys are trade names with
 ``Field(json_schema_extra={"keyed_by": "trade"})``; ``"*"`` as a key means every other trade.
+A scheduler's settings that can tell a job it could never offer a window for (``TakesJobs``)
+are asked about each job routed to it.
 """
 
 from __future__ import annotations

@@ -65,3 +65,38 @@ def text(response: httpx.Response) -> str:
     """The page's text with the markup taken out and spaces collapsed, for 'says' checks."""
     body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", response.text, flags=re.S)
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+WINDOW_RADIO = re.compile(r'name="windowId" type="radio" value="([^"]+)"')
+
+
+def window_choices(page: httpx.Response) -> list[str]:
+    """The windows a page offers, as its radios name them (start|end|label)."""
+    return [html.unescape(value) for value in WINDOW_RADIO.findall(page.text)]
+
+
+async def report_to_check(
+    site: Site,
+    *,
+    postcode: str = "NF1 1AA",
+    uprn: str = "100012345001",
+    description: str = "The sink will not drain.",
+    contact: dict[str, str] | None = None,
+) -> httpx.Response:
+    """Walk the report journey (the blocked kitchen sink, the first window offered) up to
+    the check-your-answers page, and answer it."""
+    await site.get("/report/postcode")
+    await site.submit("/report/postcode", {"postcode": postcode})
+    await site.submit("/report/address", {"uprn": uprn})
+    await site.submit("/report/triage", {"answer": "kitchen"})
+    await site.submit("/report/triage/kitchen", {"answer": "sink"})
+    await site.submit("/report/triage/kitchen/sink", {"answer": "blocked"})
+    times = await site.submit("/report/description", {"description": description})
+    await site.submit("/report/appointments", {"windowId": window_choices(times)[0], "page": "1"})
+    fields = contact or {
+        "name": "Sam Resident",
+        "phone": "07700 900123",
+        "email": "",
+        "preferredChannel": "sms",
+    }
+    return await site.submit("/report/contact", fields)

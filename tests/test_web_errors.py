@@ -1,0 +1,135 @@
+"""The resident site when things go wrong: a refused form, a window taken meanwhile, a
+scheduler that is down, the API refusing a field; and what it keeps out of URLs and logs."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from gateway_support import Gateway
+from journey import create, repair_body, windows
+from test_backend_failures import flaky_gateway
+from web_support import heading, report_to_check, site_for, text, window_choices
+
+
+async def test_a_form_without_the_sessions_csrf_token_is_refused_and_does_nothing(gateway: Gateway) -> None:
+    site = site_for(gateway)
+    await report_to_check(site)
+    forged = await site.client.post("/report/check", data={"csrf_token": "not-the-token"})
+    assert forged.status_code == 403
+    assert "Your form could not be checked" in text(forged)
+    missing = await site.client.post("/report/postcode", data={"postcode": "NF1 1AA"})
+    assert missing.status_code == 403
+    assert await gateway.count() == 0
+
+
+async def test_a_window_taken_meanwhile_says_so_and_offers_the_remaining_windows(gateway: Gateway) -> None:
+    site = site_for(gateway)
+    check = await report_to_check(site)
+    assert heading(check) == "Check your answers before sending your report"
+    # Two other residents take the first window's last places (plumbing: 2 a window).
+    taken = (await windows(gateway))["days"][0]["windows"][0]
+    for uprn in ("100012345002", "100012345003"):
+        theirs = (await windows(gateway, uprn))["days"][0]["windows"][0]
+        assert theirs["start"] == taken["start"]
+        assert (await create(gateway, repair_body(theirs["id"], uprn=uprn))).status_code == 201
+    answer = await site.submit("/report/check", {})
+    assert heading(answer) == "When can we come?"
+    assert "has just been booked by someone else" in text(answer)
+    assert 'href="#windowId"' in answer.text
+    offered = window_choices(answer)
+    assert offered, "the remaining windows are offered"
+    assert not any(choice.startswith(taken["start"]) for choice in offered)
+    assert await gateway.count() == 2
+
+
+async def test_a_scheduler_outage_still_records_the_report_and_says_we_will_contact_you(
+    make_gateway: Any,
+) -> None:
+    gateway, switch = await flaky_gateway(make_gateway)
+    site = site_for(gateway)
+    await report_to_check(site)
+    switch.mode = "down"
+    done = await site.submit("/report/check", {})
+    assert heading(done) == "Repair reported"
+    said = text(done)
+    assert "Your reference number" in said
+    assert "could not book" in said
+    assert await gateway.count() == 1
+
+
+async def test_a_field_the_api_refuses_is_shown_on_its_own_page_with_the_apis_message(
+    gateway: Gateway,
+) -> None:
+    site = site_for(gateway)
+    await report_to_check(
+        site, contact={"name": "Sam Resident", "phone": "call me", "email": "", "preferredChannel": "sms"}
+    )
+    refused = await site.submit("/report/check", {})
+    assert heading(refused) == "Your contact details"
+    assert 'href="#phone"' in refused.text
+    assert 'id="phone-error"' in refused.text
+    api = await create(
+        gateway, repair_body(contact={"name": "S", "phone": "call me", "preferredChannel": "sms"})
+    )
+    message = next(error["message"] for error in api.json()["errors"] if error["field"] == "contact.phone")
+    assert message in text(refused)
+    fixed = await site.submit(
+        "/report/contact",
+        {"name": "Sam Resident", "phone": "07700 900123", "email": "", "preferredChannel": "sms"},
+    )
+    done = await site.submit("/report/check", {})
+    assert heading(fixed) == "Check your answers before sending your report"
+    assert heading(done) == "Repair booked"
+
+
+async def test_no_resident_data_reaches_a_url_or_the_logs(
+    gateway: Gateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    # What the site logs, at the level `repairs-gateway web` runs at; the gateway's own
+    # loggers (here in the same process) are not the site's.
+    caplog.set_level(logging.INFO)
+    site = site_for(gateway)
+    urls: list[str] = []
+    site.client.event_hooks["request"].append(lambda request: _record(urls, str(request.url)))
+    gateway.client.event_hooks["request"].append(lambda request: _record(urls, "gateway"))
+    details = {
+        "name": "Ffion Quarrington",
+        "phone": "07700 900456",
+        "email": "ffion@example.org",
+        "preferredChannel": "email",
+    }
+    await report_to_check(site, description="Water under the sink by the boiler", contact=details)
+    done = await site.submit("/report/check", {})
+    assert heading(done) == "Repair booked"
+    secrets = ["NF1 1AA", "NF1%201AA", "NF1+1AA", *details.values(), "Water under the sink"]
+    secrets.remove("email")
+    site_logs = [record for record in caplog.records if record.name.startswith(SITE_LOGGERS)]
+    site_urls = [url for url in urls if url != "gateway"]
+    assert site_urls, "the site was visited"
+    for secret in secrets:
+        assert not any(secret.lower() in url.lower() for url in site_urls), secret
+        assert not any(secret.lower() in record.getMessage().lower() for record in site_logs), secret
+
+
+SITE_LOGGERS = ("repairs_gateway.web", "httpx", "httpcore", "uvicorn", "starlette", "fastapi", "root")
+
+
+async def _record(urls: list[str], url: str) -> None:
+    urls.append(url)
+
+
+async def test_pages_carry_the_security_headers(gateway: Gateway) -> None:
+    site = site_for(gateway)
+    page = await site.get("/report/postcode")
+    policy = page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy
+    assert "'unsafe-inline'" not in policy
+    nonce = policy.split("'nonce-")[1].split("'")[0]
+    # The only inline script is GOV.UK Frontend's marker, and it carries this page's nonce.
+    assert page.text.count("<script>") == 0
+    assert f'nonce="{nonce}"' in page.text
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["cache-control"] == "no-store"

@@ -4,12 +4,14 @@ id in X-Request-Id; what the gateway answers as designed (a full window) is not 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
 import os
 import re
 import secrets
+import socket
 import subprocess
 import sys
 import time
@@ -24,7 +26,7 @@ from fastapi import FastAPI
 
 from repairs_gateway.demo.data import demo_config_path, demo_document
 
-from demo_process import free_port
+from demo_process import demo_command, free_port
 from gateway_support import Gateway
 from journey import NORTHFIELD, OTHER_UPRN, create, first_window, repair_body
 
@@ -315,9 +317,15 @@ def test_serve_writes_its_access_log_as_json_lines_with_the_request_id(tmp_path:
         )
         try:
             answer = _get_when_up(f"http://127.0.0.1:{port}{NORTHFIELD}/triage", "access-log-1")
+            too_large = _raw_answer(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20_000)
         finally:
             process.terminate()
             process.wait(timeout=30)
+    # A head too large to read is answered before the app, with an id of its own.
+    status_line, _, rest = too_large.partition(b"\r\n")
+    assert status_line.startswith(b"HTTP/1.1 431"), too_large[:200]
+    (made_up,) = re.findall(rb"(?im)^x-request-id: (\S+)\r$", rest.partition(b"\r\n\r\n")[0] + b"\r")
+    assert UUID.match(made_up.decode())
     assert answer.status_code == 401  # no key: a problem document, and an access line
     assert answer.headers["X-Request-Id"] == "access-log-1"
     lines = [json.loads(line) for line in log_file.read_text().splitlines()]
@@ -330,11 +338,84 @@ def test_serve_writes_its_access_log_as_json_lines_with_the_request_id(tmp_path:
     assert any(line["logger"].startswith("uvicorn") and "startup" in line["message"] for line in lines)
 
 
-def _get_when_up(url: str, request_id: str) -> httpx.Response:
+@pytest.mark.xdist_group("processes")
+def test_the_demo_writes_the_gateways_lines_with_the_request_context(tmp_path: Path) -> None:
+    port = free_port()
+    output = tmp_path / "output"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("REPAIRS_GATEWAY_")},
+        "REPAIRS_GATEWAY_LOG_LEVEL": "DEBUG",
+        "PYTHONUNBUFFERED": "1",
+    }
+    with output.open("w") as written:
+        # To a file, not a pipe: nothing here reads the demo's output while it runs.
+        process = subprocess.Popen(
+            demo_command(port, "--data-dir", str(tmp_path / "data")),
+            env=env,
+            stdout=written,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            key = _wait_for_key(output, process)
+            url = f"http://127.0.0.1:{port}{NORTHFIELD}/triage"
+            answer = _get_when_up(url, "not a safe id", {"Authorization": f"Bearer {key}"})
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    assert answer.status_code == 200
+    request_id = answer.headers["X-Request-Id"]
+    assert UUID.match(request_id)
+    lines = [json.loads(line) for line in output.read_text().splitlines() if line.startswith("{")]
+    (replaced,) = [line for line in lines if line.get("request_id") == request_id]
+    assert replaced["level"] == "DEBUG" and replaced["logger"] == "repairs_gateway.api"
+    assert replaced["council"] == "northfield" and replaced["operation"] == "getTriage"
+
+
+def _wait_for_key(output: Path, process: subprocess.Popen[bytes]) -> str:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if found := re.search(r"^API key: (\S+)$", output.read_text(), re.MULTILINE):
+            return found.group(1)
+        assert process.poll() is None, output.read_text()
+        time.sleep(0.1)
+    raise AssertionError("the demo printed no API key:\n" + output.read_text())
+
+
+def _raw_answer(port: int, head: bytes) -> bytes:
+    """What the gateway answers ``head`` (sent as it is, then the end of the headers)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        # It may answer and close before reading all that was sent.
+        with contextlib.suppress(OSError):
+            sock.sendall(head + b"\r\n\r\n")
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+        return received
+
+
+async def test_a_connection_over_the_cap_is_refused_with_a_request_id() -> None:
+    from repairs_gateway.server.edges import refuse_busy
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    async def receive() -> Any:
+        return {"type": "http.request", "body": b""}
+
+    await refuse_busy({"type": "http", "headers": []}, receive, send)
+    await refuse_busy({"type": "http", "headers": []}, receive, send)
+    starts = [dict(m["headers"]) for m in sent if m["type"] == "http.response.start"]
+    ids = [headers[b"x-request-id"].decode() for headers in starts]
+    assert all(UUID.match(i) for i in ids) and len(set(ids)) == 2
+
+
+def _get_when_up(url: str, request_id: str, headers: dict[str, str] | None = None) -> httpx.Response:
     deadline = time.monotonic() + 60
     while True:
         try:
-            return httpx.get(url, headers={"X-Request-Id": request_id}, timeout=5)
+            return httpx.get(url, headers={**(headers or {}), "X-Request-Id": request_id}, timeout=5)
         except httpx.TransportError:
             if time.monotonic() > deadline:
                 raise

@@ -54,9 +54,9 @@ class RequestIds:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != HEADER]
                 message = {**message, "headers": [*headers, (HEADER, header)]}
+                if not taken:  # said here, once routed, so the line names the operation
+                    log.debug("the X-Request-Id given was not a short token of safe characters; replaced")
             await send(message)
 
         with logs.bound(scope, request_id=request_id):
-            if not taken:
-                log.debug("the X-Request-Id given was not a short token of safe characters; replaced")
             await self.app(scope, receive, echo)

@@ -291,6 +291,7 @@ def run_demo(port: int, data_dir: Path | None, base_port: int | None = None) -> 
 def _run_demo(stack: ExitStack, port: int, data_dir: Path | None, base_port: int | None) -> None:
     import uvicorn
 
+    from repairs_gateway import logs
     from repairs_gateway.api.app import create_app
 
     sock = stack.enter_context(gateway_socket(port))
@@ -338,5 +339,10 @@ def _run_demo(stack: ExitStack, port: int, data_dir: Path | None, base_port: int
     click.echo(f"API key: {key}")
     click.echo(examples(base, key, list(config.councils)))
     app = create_app(settings, config, with_worker=True)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # The gateway's lines with time, level and request id, as `serve` writes them; warnings
+    # only unless LOG_LEVEL says otherwise, so the demo's output stays its instructions.
+    logs.configure(os.environ.get("REPAIRS_GATEWAY_LOG_LEVEL", "WARNING"), settings.log_format)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", log_config=None)
+    )
     server.run(sockets=[sock])

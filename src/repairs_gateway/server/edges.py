@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from repairs_gateway.api.request_ids import new_request_id
+
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
 
@@ -110,6 +112,8 @@ def raw_problem_response(status: int, reason: str, kind: str, title: str, detail
         f"HTTP/1.1 {status} {reason}\r\n"
         "content-type: application/problem+json\r\n"
         f"content-length: {len(body)}\r\n"
+        # A new id: the caller's may be in the very headers that could not be read.
+        f"x-request-id: {new_request_id()}\r\n"
         "connection: close\r\n\r\n"
     )
     return head.encode("ascii") + body
@@ -131,6 +135,7 @@ async def refuse_busy(scope: Scope, receive: Receive, send: Send) -> None:
                 (b"content-type", b"application/problem+json"),
                 (b"content-length", str(len(body)).encode()),
                 (b"retry-after", b"1"),
+                (b"x-request-id", new_request_id().encode()),
                 (b"connection", b"close"),
             ],
         }

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from repairs_gateway.api.app import create_app
 from repairs_gateway.cli import main
 from repairs_gateway.config.loader import ConfigError, parse_config
+from repairs_gateway.config.schema import MESSAGE_KINDS
 from repairs_gateway.demo.data import council_from_template, demo_document
 from repairs_gateway.demo.run import (
     DRS_PASSWORD_VARIABLE,
@@ -65,18 +66,7 @@ def the_whole_demo() -> dict[str, Any]:
         council_from_template("larchford-council.yaml", uh=SIMULATOR, drs=SIMULATOR),
         council_from_template("netherholme-council.yaml", northgate=SIMULATOR, totalmobile=SIMULATOR),
     ]
-    templates = {
-        kind: {"sms": str(uuid.uuid4()), "email": str(uuid.uuid4())}
-        for kind in (
-            "booking_confirmed",
-            "appointment_moved",
-            "repair_cancelled",
-            "reminder",
-            "status_changed",
-            "staff_new_repair",
-            "staff_needs_attention",
-        )
-    }
+    templates = {str(kind): {"sms": str(uuid.uuid4()), "email": str(uuid.uuid4())} for kind in MESSAGE_KINDS}
     return with_notify(document, NotifyDemo(SIMULATOR, "unused", templates, "unused"))
 
 

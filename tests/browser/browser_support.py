@@ -276,8 +276,8 @@ class PageChecks:
             page.set_viewport_size(DESKTOP)
 
     def _axe(self, page: Page) -> list[dict[str, Any]]:
-        # Evaluated through the DevTools protocol, so the site's Content-Security-Policy
-        # (which rightly refuses inline scripts) does not stop it.
+        # The page fixture adds axe to every page; a page without it gets it here, through
+        # the DevTools protocol, which the site's Content-Security-Policy does not stop.
         if not page.evaluate("typeof window.axe !== 'undefined'"):
             page.evaluate(self.axe_source)
         results: dict[str, Any] = page.evaluate(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from playwright.sync_api import Page, expect
 
@@ -22,8 +23,9 @@ class Resident:
     checks: PageChecks | None = None
 
     def seen(self, name: str) -> None:
-        """Run the page checks (when this test makes them) on the page showing now."""
-        if self.checks is not None:
+        """Run the page checks (when this test makes them) on the page showing now, unless
+        this test has checked a page of that name already."""
+        if self.checks is not None and not any(shown.endswith(f"-{name}") for shown in self.checks.shown):
             self.checks.check(self.page, name)
 
     def heading(self) -> str:
@@ -80,6 +82,78 @@ class Resident:
             self.choose(label)
             self.continue_()
 
+    def describe(self, text: str) -> None:
+        """Describe the problem."""
+        expect(self.page.get_by_label("Describe the problem")).to_be_visible()
+        self.seen("description")
+        self.page.get_by_label("Describe the problem").fill(text)
+        self.continue_()
+
+    def windows(self) -> list[Window]:
+        """The appointment windows offered on this page, in order."""
+        expect(self.page.locator("h1")).to_contain_text("When can we come?")
+        radios = self.page.locator('input[type="radio"][name="windowId"]')
+        found = []
+        for index in range(radios.count()):
+            radio = radios.nth(index)
+            label = self.page.locator(f'label[for="{radio.get_attribute("id")}"]')
+            found.append(Window(str(radio.get_attribute("value")), " ".join(label.inner_text().split())))
+        return found
+
+    def later_dates(self) -> None:
+        """Follow "Later dates"."""
+        self.page.get_by_role("link", name="Later dates").click()
+
+    def choose_window(self, window: Window) -> None:
+        """Choose ``window`` and continue."""
+        self.page.get_by_role("radio", name=window.text, exact=True).check()
+        self.continue_()
+
+    def give_contact(self, name: str, phone: str, channel: str) -> None:
+        """Fill in the contact details: a name, a phone number and how to be contacted."""
+        expect(self.page.locator("h1")).to_have_text("Your contact details")
+        self.seen("contact")
+        self.page.get_by_label("Name", exact=True).fill(name)
+        self.page.get_by_label("UK phone number").fill(phone)
+        self.choose(channel)
+        self.continue_()
+
+    def answers(self) -> dict[str, str]:
+        """The check-your-answers page's rows, by their key."""
+        expect(self.page.locator("h1")).to_have_text("Check your answers before sending your report")
+        rows = self.page.locator(".govuk-summary-list__row")
+        found = {}
+        for index in range(rows.count()):
+            row = rows.nth(index)
+            key = " ".join(row.locator(".govuk-summary-list__key").inner_text().split())
+            found[key] = " ".join(row.locator(".govuk-summary-list__value").inner_text().split())
+        return found
+
+    def press(self, button: str) -> None:
+        """Press the button reading ``button``."""
+        self.page.get_by_role("button", name=button, exact=True).click()
+
+    def confirmation(self) -> tuple[str, str]:
+        """The confirmation's heading and the reference it gives."""
+        panel = self.page.locator(".govuk-panel")
+        expect(panel).to_be_visible()
+        heading = " ".join(panel.locator("h1").inner_text().split())
+        match = REFERENCE.search(panel.inner_text())
+        assert match, f"no reference on the confirmation: {panel.inner_text()!r}"
+        return heading, match.group(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """An appointment window as the page offers it: the radio's value and its words."""
+
+    value: str
+    text: str
+
+    @property
+    def day(self) -> date:
+        """The day it is on, as the page writes it ("Monday 7 December 2026, Morning ...")."""
+        return datetime.strptime(self.text.split(",")[0], "%A %d %B %Y").date()
 
 # The focused element, if it is what ``want`` describes: a CSS selector, or a button or link
 # whose text is ``text``.

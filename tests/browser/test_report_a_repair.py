@@ -5,13 +5,116 @@ is checked with axe-core and at 320 px, and screenshotted."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser_support import NORTHFIELD, PageChecks, Stack
-from resident import KeyboardResident, Resident
+from browser_support import EASTBROOK, NORTHFIELD, Api, PageChecks, Stack
+from resident import KeyboardResident, Resident, Window
 
 pytestmark = pytest.mark.xdist_group("browser")
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def assert_booked_in(api: Api, reference: str, window: Window) -> None:
+    """The API holds the repair booked in the window the resident chose on the page."""
+    repair = api.repair(reference)
+    assert repair["status"] == "booked", repair
+    appointment = repair["appointment"]
+    start = datetime.fromisoformat(appointment["start"].replace("Z", "+00:00")).astimezone(LONDON)
+    assert start.date() == window.day
+    assert appointment["label"] in window.text
+
+
+def report_with_a_later_window(
+    resident: Resident,
+    *,
+    postcode: str,
+    address: str,
+    answers: tuple[str, ...],
+    checks_from_the_times: PageChecks | None = None,
+) -> tuple[Window, str]:
+    """The whole report journey, choosing a window from "Later dates"; answers the window
+    and the reference on the confirmation. Starts on the postcode page, or from the start
+    page when it is not showing. ``checks_from_the_times`` checks the pages from the
+    times on, when the resident checks none before."""
+    if "/report/postcode" not in resident.page.url:
+        resident.open_start()
+        resident.page.get_by_role("button", name="Report a repair").click()
+    resident.give_postcode(postcode)
+    resident.choose_address(address)
+    resident.answer(*answers)
+    resident.describe("Water will not drain from the kitchen sink since Monday.")
+
+    if checks_from_the_times is not None:
+        resident.checks = checks_from_the_times
+    first_page = resident.windows()
+    assert first_page, "no windows offered on the first page"
+    resident.seen("windows")
+    resident.later_dates()
+    later_page = resident.windows()
+    assert later_page, "no windows offered under Later dates"
+    assert min(w.day for w in later_page) > max(w.day for w in first_page)
+    resident.seen("windows-later")
+    chosen = later_page[0]
+    resident.choose_window(chosen)
+
+    resident.give_contact("Sam Resident", "07700 900123", "Text message")
+    answers_shown = resident.answers()
+    resident.seen("check-answers")
+    assert answers_shown["Address"].startswith(address)
+    assert answers_shown["Problem"] == ": ".join(answers)
+    assert answers_shown["Description"] == "Water will not drain from the kitchen sink since Monday."
+    assert answers_shown["Appointment"] == chosen.text
+    assert answers_shown["Contact me by"] == "Text message"
+    resident.press("Book this appointment")
+
+    heading, reference = resident.confirmation()
+    assert heading == "Repair booked"
+    expect(resident.page.locator("main")).to_contain_text(chosen.text)
+    resident.seen("confirmation")
+    return chosen, reference
+
+
+def test_a_repair_is_booked_on_the_built_in_calendar(
+    page: Page, stack: Stack, checks: PageChecks, northfield_api: Api
+) -> None:
+    resident = Resident(page, stack.sites[NORTHFIELD], checks)
+    # A postcode we do not look after is refused on the page, with the error summary.
+    resident.report_from_start("NF9 9ZZ")
+    assert "We do not look after any properties at NF9 9ZZ" in resident.error_summary()
+    resident.seen("postcode-error")
+
+    window, reference = report_with_a_later_window(
+        resident,
+        postcode="nf1 1aa",
+        address="Flat 1, Beech Court",
+        answers=("Kitchen", "Sink or taps", "The sink is blocked"),
+    )
+    assert reference.startswith("NF-")
+    assert_booked_in(northfield_api, reference, window)
+    checks.assert_clean()
+
+
+def test_a_repair_is_booked_in_kirona_drs(
+    page: Page, stack: Stack, checks: PageChecks, eastbrook_api: Api
+) -> None:
+    # The pages before the times are Northfield's, checked there; from the times on they
+    # show what DRS answers, and are checked here.
+    resident = Resident(page, stack.sites[EASTBROOK])
+    window, reference = report_with_a_later_window(
+        resident,
+        checks_from_the_times=checks,
+        postcode="EB1 4QR",
+        address="10 Canal Street",
+        answers=("Kitchen", "The sink is blocked"),
+    )
+    assert reference.startswith("EB-")
+    assert_booked_in(eastbrook_api, reference, window)
+    checks.assert_clean()
 
 
 def test_an_emergency_ends_the_report_with_the_councils_message(

@@ -196,6 +196,30 @@ async def test_an_unsafe_or_long_request_id_is_replaced(gateway: Gateway, unsafe
     assert UUID.match(answer.headers["X-Request-Id"]), answer.headers["X-Request-Id"]
 
 
+def test_the_spec_declares_the_request_id_on_every_answer() -> None:
+    from repairs_gateway.spec import spec_document
+
+    document = spec_document()
+
+    def resolved(node: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in node:
+            node = document["components"]["responses"][node["$ref"].rsplit("/", 1)[-1]]
+        return node
+
+    missing = [
+        f"{operation['operationId']} {status}"
+        for item in document["paths"].values()
+        for method, operation in item.items()
+        if method in {"get", "post", "put", "patch", "delete"}
+        for status, answer in operation["responses"].items()
+        if "X-Request-Id" not in resolved(answer).get("headers", {})
+    ]
+    assert missing == []
+    pattern = document["components"]["headers"]["RequestId"]["schema"]["pattern"]
+    assert re.match(pattern, "front-end-42") and not re.match(pattern, "has spaces")
+    assert "X-Request-Id" in document["info"]["description"]
+
+
 def _log_a_line(stderr: int, **env: str) -> None:
     """Run a process that sets up logging as the commands do and logs one warning."""
     script = (

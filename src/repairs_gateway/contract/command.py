@@ -10,7 +10,7 @@ import click
 
 from repairs_gateway.contract.defaults import DEFAULT_EXAMPLES, DEFAULT_SCENARIOS
 from repairs_gateway.contract.endpoint import Endpoint
-from repairs_gateway.contract.report import Report
+from repairs_gateway.contract.report import Report, worst
 
 
 def _progress(quiet: bool) -> Callable[[str], None] | None:
@@ -19,12 +19,12 @@ def _progress(quiet: bool) -> Callable[[str], None] | None:
     return lambda message: click.echo(f"... {message}", err=True)
 
 
-def _finish(reports: list[Report], report_file: Path | None) -> None:
-    text = "\n\n".join(report.render() for report in reports)
+def _finish(reports: list[Report], report_file: Path | None, allow_partial: bool) -> None:
+    text = "\n\n".join(report.render(partial_accepted=allow_partial) for report in reports)
     click.echo(text)
     if report_file is not None:
         report_file.write_text(text + "\n", encoding="utf-8")
-    sys.exit(0 if all(report.ok for report in reports) else 1)
+    sys.exit(worst(report.verdict(allow_partial) for report in reports).exit_status)
 
 
 @click.command("contract-test")
@@ -80,6 +80,12 @@ def _finish(reports: list[Report], report_file: Path | None) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the report here.",
 )
+@click.option(
+    "--allow-partial",
+    is_flag=True,
+    help="Exit 0 when nothing failed although some parts did not run; the report still says "
+    "PARTIAL and lists them (without it such a run is INCOMPLETE, exit 3).",
+)
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 def contract_test(
     base_url: str | None,
@@ -95,14 +101,20 @@ def contract_test(
     scenarios: int,
     seed: int | None,
     report_file: Path | None,
+    allow_partial: bool,
     quiet: bool,
 ) -> None:
     """Hold an implementation of the Repairs API to the spec this package ships.
 
     Live mode (--base-url, --api-key, --council) tests any running implementation: a supplier's
     own, or `repairs-gateway demo`. In-process mode (--target) starts this gateway on a
-    registered backend. Exits 1 when a check failed; the report groups failures by operation,
-    each with a curl command that reproduces it.
+    registered backend. The report groups failures by operation, each with a curl command that
+    reproduces it, and lists the checks that did not run with the option that would run each.
+
+    \b
+    Exit status: 0 PASSED (every part ran, nothing failed), or PARTIAL with --allow-partial;
+    1 FAILED (a check failed); 2 bad options; 3 INCOMPLETE (nothing failed, but some parts
+    did not run); 4 STOPPED (a key was refused, or no answer: nothing was tested).
     """
     try:
         from repairs_gateway.contract.runner import RunOptions, run_contract
@@ -125,7 +137,7 @@ def contract_test(
             other_postcodes=other_postcodes,
             staff_api_key=staff_api_key,
         )
-        _finish([run_contract(endpoint, options, progress)], report_file)
+        _finish([run_contract(endpoint, options, progress)], report_file, allow_partial)
     if not targets:
         raise click.UsageError("give --base-url (live mode) or --target (in-process)")
     from repairs_gateway.contract.targets import TargetError, discover_gateway, discover_targets
@@ -148,4 +160,4 @@ def contract_test(
             report = run_contract(endpoint, options, progress)
             report.target = f"the gateway on {name}: {report.target}"
             reports.append(report)
-    _finish(reports, report_file)
+    _finish(reports, report_file, allow_partial)

@@ -13,6 +13,12 @@ PART = "discovery"
 # Postcodes the spec's examples use; tried when the caller names none.
 EXAMPLE_POSTCODES = ("NF1 1AA",)
 
+# The options that give the suite what it could not discover, as a report names them.
+POSTCODE_OPTION = "--postcode POSTCODE"
+OTHER_COUNCIL_OPTION = "--other-council ID"
+OTHER_POSTCODE_OPTION = "--other-postcode POSTCODE"
+OTHER_KEY_OPTION = "--other-api-key KEY"
+
 
 @dataclass(frozen=True, slots=True)
 class JobLeaf:
@@ -45,6 +51,27 @@ class TargetData:
         """Whether a property, a job and free windows were found."""
         return bool(self.uprns and self.jobs and self.window_ids)
 
+    def unbookable(self) -> tuple[str, str | None]:
+        """Why no repair can be reported (no property, or no job to report), and the option
+        that would help, for a part that needs one."""
+        if not self.uprns:
+            return "no property was found (see discovery)", POSTCODE_OPTION
+        return "the triage tree has no bookable job (see discovery)", None
+
+
+def no_other_council(council: str, other: str | None, councils: list[str], check: str) -> tuple[str, str]:
+    """Why ``check`` needs a second council the key may use and has none, and what to pass:
+    either --other-council was not given, or it names a council the key may not use."""
+    others = [c for c in councils if c != council]
+    if others:
+        may_use = f"besides {council} this key may use: {', '.join(others)}"
+    else:
+        may_use = f"this key may use only {council}: give one that may use a second council too"
+    if other is None:
+        return f"{check}: no --other-council was given ({may_use})", OTHER_COUNCIL_OPTION
+    reason = f"{check}: --other-council {other} is not a council this key may use ({may_use})"
+    return reason, OTHER_COUNCIL_OPTION
+
 
 def _leaves(node: dict[str, Any], data: TargetData) -> None:
     for option in node.get("options", []) if isinstance(node, dict) else []:
@@ -69,7 +96,8 @@ def _leaves(node: dict[str, Any], data: TargetData) -> None:
             data.exits.append(outcome["path"])
 
 
-def _json(response: Any) -> Any:
+def json_answer(response: Any) -> Any:
+    """The JSON body of a 200 answer, or None."""
     if response is None or response.status_code != 200:
         return None
     try:
@@ -83,14 +111,15 @@ def discover(session: ContractSession) -> TargetData:
     recorded as skipped, and the parts that need it report why they did not run."""
     endpoint = session.endpoint
     data = TargetData()
-    listed = _json(session.request("listCouncils", PART))
+    listed = json_answer(session.request("listCouncils", PART))
     if isinstance(listed, dict):
         data.councils = [str(c.get("id")) for c in listed.get("councils", []) if isinstance(c, dict)]
-    tree = _json(session.request("getTriage", PART))
+    triage = session.request("getTriage", PART)
+    tree = json_answer(triage)
     if isinstance(tree, dict):
         _leaves(tree, data)
     for postcode in endpoint.postcodes or EXAMPLE_POSTCODES:
-        found = _json(session.request("listAddresses", PART, query={"postcode": postcode}))
+        found = json_answer(session.request("listAddresses", PART, query={"postcode": postcode}))
         addresses = found.get("addresses", []) if isinstance(found, dict) else []
         uprns = [a["uprn"] for a in addresses if isinstance(a, dict) and isinstance(a.get("uprn"), str)]
         if uprns:
@@ -104,11 +133,16 @@ def discover(session: ContractSession) -> TargetData:
             if listed is not None and address["uprn"] not in listed:
                 listed.append(address["uprn"])
     if not data.uprns:
-        session.report.skip(PART, "no postcode with eligible properties was found: pass --postcode")
+        session.report.skip(PART, _no_properties(endpoint.council, endpoint.postcodes), POSTCODE_OPTION)
     if not data.jobs:
-        session.report.skip(PART, "the triage tree has no bookable job leaf")
+        answered = triage.status_code if triage is not None else None
+        if isinstance(tree, dict):
+            reason = f"the triage tree of {endpoint.council} has no job leaf: nothing to book"
+        else:
+            reason = f"getTriage answered {answered}, not 200 with a triage tree: nothing to book"
+        session.report.skip(PART, reason)
     if data.uprns and data.jobs:
-        page = _json(
+        page = json_answer(
             session.request(
                 "listAppointments", PART, query={"uprn": data.uprns[0], "triagePath": data.jobs[0].path}
             )
@@ -118,9 +152,21 @@ def discover(session: ContractSession) -> TargetData:
                 data.window_ids.extend(w["id"] for w in day.get("windows", []) if isinstance(w, dict))
             data.cursor = page.get("nextCursor")
         if not data.window_ids:
-            session.report.skip(PART, f"no free window for {data.jobs[0].path} at {data.uprns[0]}")
+            session.report.skip(
+                PART, f"no free window for {data.jobs[0].path} at {data.uprns[0]} on the first page"
+            )
     _seed_repairs(session, data)
     return data
+
+
+def _no_properties(council: str, postcodes: tuple[str, ...]) -> str:
+    if postcodes:
+        return f"none of the postcodes given ({', '.join(postcodes)}) has eligible properties of {council}"
+    tried = ", ".join(EXAMPLE_POSTCODES)
+    return (
+        f"no --postcode was given, and the spec's example postcode {tried} has no eligible "
+        f"properties of {council}"
+    )
 
 
 def _seed_repairs(session: ContractSession, data: TargetData) -> None:

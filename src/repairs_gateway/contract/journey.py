@@ -10,7 +10,7 @@ from typing import Any
 
 from schemathesis import Case, Response
 
-from repairs_gateway.contract.discovery import JobLeaf, TargetData
+from repairs_gateway.contract.discovery import JobLeaf, TargetData, no_other_council
 from repairs_gateway.contract.links import LinkError, follow
 from repairs_gateway.contract.session import ContractSession
 
@@ -73,9 +73,7 @@ class Journey:
     def walk(self) -> None:
         """The whole journey, stopping at the first step whose answer the next one needs."""
         if not self.data.postcodes or not self.data.jobs:
-            self.session.report.skip(
-                JOURNEY, "no postcode with properties, or no bookable job (see discovery)"
-            )
+            self.session.report.skip(JOURNEY, *self.data.unbookable())
             return
         job = self.data.jobs[0]
         addresses_case = self.session.case("listAddresses", query={"postcode": self.data.postcodes[0]})
@@ -101,7 +99,11 @@ class Journey:
         self.check_page_order(page_case, page)
         self.check_next_page(page_case, page)
         if len(windows) < 2:
-            self.session.report.skip(JOURNEY, "fewer than two free windows: cannot book and then reschedule")
+            self.session.report.skip(
+                JOURNEY,
+                f"the first page offered {len(windows)} free window(s) for {job.path}: "
+                "the journey needs two, to book one and move to the other",
+            )
             return
         self.book_and_follow(page_case, page, job, windows)
 
@@ -358,7 +360,10 @@ class Journey:
         other = self.session.endpoint.other_council
         if not other or other not in self.data.councils:
             self.session.report.skip(
-                JOURNEY, "a reference of one council under another: no second council this key may use"
+                JOURNEY,
+                *no_other_council(
+                    self.council, other, self.data.councils, "a reference of one council under another"
+                ),
             )
             return
         case = self.session.case("getRepair", path={"reference": reference}, council=other)
@@ -378,14 +383,14 @@ def use_up_capacity(session: ContractSession, data: TargetData) -> None:
     booking must offer it again."""
     part = CAPACITY
     if not (data.uprns and data.jobs):
-        session.report.skip(part, "no property or bookable job (see discovery)")
+        session.report.skip(part, *data.unbookable())
         return
     job = data.jobs[-1]
     query = {"uprn": data.uprns[0], "triagePath": job.path}
     page_case = session.case("listAppointments", query=query)
     windows = windows_of(body_of(session.send(page_case, part)))
     if not windows:
-        session.report.skip(part, f"no free window for {job.path}")
+        session.report.skip(part, f"no free window for {job.path} at {data.uprns[0]} on the first page")
         return
     window = windows[0]
     booked: list[str] = []

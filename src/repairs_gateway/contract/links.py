@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from schemathesis import Case, Response
@@ -26,8 +27,14 @@ class LinkedValues:
     body: Any = None
 
 
+@cache
+def _spec() -> dict[str, Any]:
+    """The spec, parsed once: links only read it, and parsing it takes most of a second."""
+    return spec_document()
+
+
 def _operation(operation_id: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
-    for path, item in spec_document()["paths"].items():
+    for path, item in _spec()["paths"].items():
         for operation in item.values():
             if isinstance(operation, dict) and operation.get("operationId") == operation_id:
                 return path, item, operation
@@ -80,7 +87,7 @@ def follow(source: str, status: int, name: str, case: Case[Any], response: Respo
     locations = {p.get("name"): p.get("in") for p in declared if isinstance(p, dict) and "name" in p}
     for parameter in declared:
         if "$ref" in parameter:  # the spec declares parameters by reference
-            resolved = _pointer(spec_document(), parameter["$ref"].split("#", 1)[1])
+            resolved = _pointer(_spec(), parameter["$ref"].split("#", 1)[1])
             locations[resolved["name"]] = resolved["in"]
     values = LinkedValues(link["operationId"])
     for parameter, expression in link.get("parameters", {}).items():

@@ -8,7 +8,13 @@ from typing import Any
 
 from schemathesis import Case, Response
 
-from repairs_gateway.contract.discovery import TargetData
+from repairs_gateway.contract.discovery import (
+    OTHER_KEY_OPTION,
+    OTHER_POSTCODE_OPTION,
+    POSTCODE_OPTION,
+    TargetData,
+    no_other_council,
+)
 from repairs_gateway.contract.journey import body_of, contact, windows_of
 from repairs_gateway.contract.schema import operation_ids
 from repairs_gateway.contract.session import ContractSession
@@ -68,7 +74,7 @@ def idempotent_retries(session: ContractSession, data: TargetData) -> None:
     created nothing does not use up its key."""
     part = IDEMPOTENCY
     if not (data.uprns and data.jobs):
-        session.report.skip(part, "no property or bookable job (see discovery)")
+        session.report.skip(part, *data.unbookable())
         return
     key = str(uuid.uuid4())
     body = _repair_body(data, description=f"Contract test: retried report {key[:8]}.")
@@ -146,7 +152,12 @@ def repeated_reports(session: ContractSession, data: TargetData) -> None:
     repair, which the reporter joined (a retry replays the join)."""
     part = DUPLICATES
     if not data.jobs or not (data.dwellings or data.communal):
-        session.report.skip(part, "no property of a known kind or no bookable job (see discovery)")
+        if not data.jobs or not data.uprns:
+            session.report.skip(part, *data.unbookable())
+        else:
+            session.report.skip(
+                part, "no address of kind dwelling or communal at the postcodes given", POSTCODE_OPTION
+            )
         return
     made: list[str] = []
     base = {
@@ -157,11 +168,17 @@ def repeated_reports(session: ContractSession, data: TargetData) -> None:
     if data.dwellings:
         _repeated_at_home(session, {**base, "uprn": data.dwellings[0]}, made)
     else:
-        session.report.skip(part, "no home (an address of kind dwelling) at the postcodes given")
+        session.report.skip(
+            part, "a report at a home: no address of kind dwelling at the postcodes given", POSTCODE_OPTION
+        )
     if data.communal:
         _repeated_at_communal_area(session, {**base, "uprn": data.communal[0]}, made)
     else:
-        session.report.skip(part, "no communal area (an address of kind communal) at the postcodes given")
+        session.report.skip(
+            part,
+            "a report at a communal area: no address of kind communal at the postcodes given",
+            POSTCODE_OPTION,
+        )
     for reference in made:
         session.send(session.case("cancelRepair", path={"reference": reference}), part)
 
@@ -246,7 +263,10 @@ def _repeated_at_communal_area(session: ContractSession, body: dict[str, Any], m
     if _status(joined) == 201:
         # A council may set its time for joining communal reports to none.
         made.append(body_of(joined).get("reference"))
-        session.report.skip(part, "the council recorded a second communal report as new (no joining)")
+        session.report.skip(
+            part,
+            "joining a communal report: the council recorded a second report as new (it joins none)",
+        )
         return
     if not session.expect(
         _status(joined) == 200,
@@ -330,12 +350,14 @@ def unforgeable_window_ids(session: ContractSession, data: TargetData) -> None:
     another council are all refused."""
     part = WINDOW_IDS
     if not (data.uprns and data.jobs):
-        session.report.skip(part, "no property or bookable job (see discovery)")
+        session.report.skip(part, *data.unbookable())
         return
     query = {"uprn": data.uprns[0], "triagePath": data.jobs[0].path}
     windows = windows_of(body_of(session.request("listAppointments", part, query=query)))
     if not windows:
-        session.report.skip(part, "no free window to take an id from")
+        session.report.skip(
+            part, f"no free window for {data.jobs[0].path} at {data.uprns[0]} to take an id from"
+        )
         return
     token = str(windows[0]["id"])
     base = _repair_body(data, windowId=token)
@@ -348,7 +370,11 @@ def unforgeable_window_ids(session: ContractSession, data: TargetData) -> None:
         case = session.case("createRepair", body={**base, "uprn": data.uprns[1]})
         _expect_status(session, part, case, (422,), "a window id offered for another property")
     else:
-        session.report.skip(part, "a window id for another property: only one property was found")
+        session.report.skip(
+            part,
+            "a window id offered for another property: only one property was found at the postcodes given",
+            POSTCODE_OPTION,
+        )
     other_jobs = [
         j
         for j in data.jobs
@@ -359,7 +385,12 @@ def unforgeable_window_ids(session: ContractSession, data: TargetData) -> None:
         _expect_status(session, part, case, (422,), "a window id offered for another job")
     other = session.endpoint.other_council
     if other is None:
-        session.report.skip(part, "a window id used at another council: no second council given")
+        session.report.skip(
+            part,
+            *no_other_council(
+                session.endpoint.council, other, data.councils, "a window id used at another council"
+            ),
+        )
         return
     uprn, path = _other_council_values(session)
     body = {**base, "uprn": uprn or data.uprns[0], "repair": {"triagePath": path or data.jobs[0].path}}
@@ -367,6 +398,22 @@ def unforgeable_window_ids(session: ContractSession, data: TargetData) -> None:
     _expect_status(
         session, part, case, (422, 403), f"a window id of {session.endpoint.council} used at {other}"
     )
+    if not uprn:
+        session.report.skip(
+            part,
+            f"rescheduling a {other} repair into a window of {session.endpoint.council}: no property of "
+            f"{other} was found at the --other-postcode given"
+            if session.endpoint.other_postcodes
+            else f"rescheduling a {other} repair into a window of {session.endpoint.council}: "
+            "no --other-postcode was given",
+            OTHER_POSTCODE_OPTION,
+        )
+    elif not path:
+        session.report.skip(
+            part,
+            f"rescheduling a {other} repair into a window of {session.endpoint.council}: the triage tree "
+            f"of {other} has no job leaf",
+        )
     if uprn and path:
         received_case = session.case(
             "createRepair", council=other, body={k: v for k, v in body.items() if k != "windowId"}
@@ -461,14 +508,21 @@ def authentication_and_isolation(session: ContractSession, data: TargetData) -> 
             f"a key not issued for {endpoint.council} lists it: {ids}",
         )
     else:
-        session.report.skip(part, "403 for a key of another council: no --other-api-key given")
+        session.report.skip(
+            part,
+            f"403 for a key not issued for {endpoint.council}: no --other-api-key was given",
+            OTHER_KEY_OPTION,
+        )
     unknown = session.case("getTriage", council="no-such-council-anywhere")
     _expect_status(session, part, unknown, (404,), "an unknown council")
     other = endpoint.other_council
     if reference == REFERENCE_EXAMPLE:
         session.report.skip(part, "a reference under another council: no repair could be created")
     elif not other or other not in data.councils:
-        session.report.skip(part, "a reference under another council: no second council this key may use")
+        session.report.skip(
+            part,
+            *no_other_council(endpoint.council, other, data.councils, "a reference under another council"),
+        )
     else:
         crossing = ["getRepair", "cancelRepair", "rescheduleRepair"]
         if endpoint.staff_api_key:

@@ -107,7 +107,7 @@ class ContractSession:
         """Send ``case``, check the answer against the spec, and record any failure under the
         case's operation. None when no answer came (the failure is recorded)."""
         operation = operation_id(case)
-        self.report.count_case(operation)
+        self.report.count_case(operation, part)
         try:
             response = case.call(session=self.http, timeout=REQUEST_TIMEOUT_SECONDS)
         except requests.RequestException as exc:

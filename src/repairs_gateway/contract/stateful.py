@@ -68,7 +68,7 @@ def walk_links(
                 searched.clear()
                 searched.update(_repair_named(case.query))
             _ = case.meta
-            session.report.count_case(operation_id(case))
+            session.report.count_case(operation_id(case), PART)
             output: StepOutput = super().step(input)
             return output
 

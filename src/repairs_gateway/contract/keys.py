@@ -1,0 +1,99 @@
+"""The first requests of a run: is each key given accepted, and may the key under test use
+the council under test? A refused key makes every later check fail or skip for a reason the
+report would otherwise never name, so the run stops here and says so."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from repairs_gateway.contract.discovery import PART, json_answer
+from repairs_gateway.contract.session import ContractSession
+
+
+@dataclass(frozen=True, slots=True)
+class KeyGiven:
+    """One of the endpoint's keys, as the person running the suite gave it."""
+
+    name: str
+    option: str
+    key: str
+    # Whether the key must be able to use the council under test.
+    for_council: bool
+
+
+def keys_given(session: ContractSession) -> list[KeyGiven]:
+    """The keys the run was given, the key under test first."""
+    endpoint = session.endpoint
+    keys = [KeyGiven("API key", "--api-key (or REPAIRS_API_KEY)", endpoint.api_key, True)]
+    if endpoint.other_api_key:
+        keys.append(
+            KeyGiven(
+                "other API key", "--other-api-key (or REPAIRS_OTHER_API_KEY)", endpoint.other_api_key, False
+            )
+        )
+    if endpoint.staff_api_key:
+        keys.append(
+            KeyGiven(
+                "staff API key", "--staff-api-key (or REPAIRS_STAFF_API_KEY)", endpoint.staff_api_key, True
+            )
+        )
+    return keys
+
+
+def key_problem(session: ContractSession) -> str | None:
+    """Why the run cannot go on with the keys it was given, or None when it can.
+
+    One authenticated request per key: a council's triage tree for a key that must use the
+    council, the list of councils for one that must not."""
+    endpoint = session.endpoint
+    url, council = endpoint.base_url, endpoint.council
+    for given in keys_given(session):
+        if given.for_council:
+            response = session.request("getTriage", PART, key=given.key)
+        else:
+            response = session.request("listCouncils", PART, key=given.key)
+        if response is None:
+            return f"no answer from {url}: {_no_answer(session)}; is the implementation running there?"
+        status = response.status_code
+        if status == 401:
+            return f"the {given.name} was refused (401) by {url}: check {given.option}"
+        if given.for_council and status in (403, 404):
+            may_use = _councils_listed(session, given.key)
+            listed = ", ".join(may_use) if may_use else "none"
+            if status == 404:
+                return (
+                    f"{url} serves no council {council!r} (404 for its triage tree): check --council; "
+                    f"the {given.name} may use: {listed}"
+                )
+            return (
+                f"the {given.name} may not use council {council!r} (403 from {url}): check --council "
+                f"and {given.option}; the key may use: {listed}"
+            )
+    other = endpoint.other_council
+    if other is not None:
+        # Checks at the other council expect 403 or 404 for what crosses over: a council that
+        # does not exist at all would answer 404 to everything and look like a fault.
+        response = session.request("getTriage", PART, council=other)
+        if response is not None and response.status_code == 404:
+            councils = ", ".join(_councils_listed(session, endpoint.api_key)) or "none"
+            return (
+                f"{url} serves no council {other!r} (404 for its triage tree): check --other-council; "
+                f"the API key may use: {councils}"
+            )
+    return None
+
+
+def _councils_listed(session: ContractSession, key: str) -> list[str]:
+    """The councils ``key`` may use, as the implementation lists them."""
+    answer = json_answer(session.request("listCouncils", PART, key=key))
+    councils = answer.get("councils", []) if isinstance(answer, dict) else []
+    return [str(c.get("id")) for c in councils if isinstance(c, dict) and c.get("id")]
+
+
+def _no_answer(session: ContractSession) -> str:
+    """What the request that got no answer ran into, as the session recorded it."""
+    for failure in reversed(list(session.report.failures.values())):
+        if failure.finding.check == "No answer":
+            return failure.finding.message
+    return "no response"
+

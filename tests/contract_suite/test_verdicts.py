@@ -1,0 +1,108 @@
+"""What a person running `contract-test` is told when not every part could run: a refused
+key first and alone, the options that would run the rest, and a verdict (and exit status)
+that never says PASSED for a partial run."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner, Result
+
+from repairs_gateway.cli import main
+from repairs_gateway.contract.endpoint import Endpoint
+from repairs_gateway.contract.runner import RunOptions, run_contract
+
+# One worker under pytest-xdist, so that the module's gateway is started once.
+pytestmark = pytest.mark.xdist_group("contract-verdicts")
+
+# The exit statuses `contract-test --help` documents: 1 is FAILED's.
+FAILED, INCOMPLETE, STOPPED = 1, 3, 4
+
+
+def _contract_test(gateway: Endpoint, *options: str, key: str | None = None) -> Result:
+    """`contract-test` against the gateway's first council, with little generation."""
+    return CliRunner().invoke(
+        main,
+        [
+            "contract-test",
+            "--base-url",
+            gateway.base_url,
+            "--council",
+            gateway.council,
+            "--examples",
+            "1",
+            "--scenarios",
+            "1",
+            "--quiet",
+            *options,
+        ],
+        env={"REPAIRS_API_KEY": key or gateway.api_key},
+    )
+
+
+def _postcodes(gateway: Endpoint) -> list[str]:
+    return [option for postcode in gateway.postcodes for option in ("--postcode", postcode)]
+
+
+def test_a_run_without_a_second_council_is_incomplete_and_says_what_to_pass(gateway: Endpoint) -> None:
+    result = _contract_test(gateway, *_postcodes(gateway))
+    assert result.exit_code == INCOMPLETE, result.output
+    assert result.exit_code not in (0, FAILED)
+    assert "PASSED" not in result.output
+    assert "\nINCOMPLETE: 0 distinct failure(s)" in result.output
+    assert (
+        f"a reference under another council: no --other-council was given (besides {gateway.council} "
+        f"this key may use: {gateway.other_council}) (to run it: --other-council ID)"
+    ) in result.output
+    assert "To run every part, pass --other-council ID, --other-api-key KEY." in result.output
+
+
+def test_an_accepted_partial_run_exits_0_and_still_lists_what_did_not_run(gateway: Endpoint) -> None:
+    result = _contract_test(gateway, *_postcodes(gateway), "--allow-partial")
+    assert result.exit_code == 0, result.output
+    assert "PASSED" not in result.output
+    assert "\nPARTIAL: 0 distinct failure(s)" in result.output
+    assert "no --other-api-key was given (to run it: --other-api-key KEY)" in result.output
+
+
+def test_a_refused_key_is_reported_first_and_alone(gateway: Endpoint) -> None:
+    result = _contract_test(gateway, key="rgk_not-a-key-of-this-gateway")
+    assert result.exit_code == STOPPED, result.output
+    assert f"STOPPED: the API key was refused (401) by {gateway.base_url}" in result.output
+    assert "--postcode" not in result.output and "triage" not in result.output
+    report = run_contract(
+        Endpoint(gateway.base_url, "rgk_not-a-key-of-this-gateway", gateway.council), RunOptions(1, 1)
+    )
+    assert report.total_cases == 1, "the key is checked with one request, before anything else"
+
+
+def test_a_refused_other_key_is_named(gateway: Endpoint) -> None:
+    result = _contract_test(gateway, "--other-api-key", "rgk_not-a-key-either")
+    assert result.exit_code == STOPPED, result.output
+    assert "the other API key was refused (401)" in result.output
+    assert "check --other-api-key (or REPAIRS_OTHER_API_KEY)" in result.output
+
+
+def test_a_key_for_other_councils_only_is_told_which_it_may_use(gateway: Endpoint) -> None:
+    assert gateway.other_api_key is not None
+    result = _contract_test(gateway, key=gateway.other_api_key)
+    assert result.exit_code == STOPPED, result.output
+    assert (
+        f"the API key may not use council {gateway.council!r} (403 from {gateway.base_url})" in result.output
+    )
+    assert f"the key may use: {gateway.other_council}" in result.output
+
+
+def test_a_second_council_that_does_not_exist_is_named_with_those_the_key_may_use(
+    gateway: Endpoint,
+) -> None:
+    result = _contract_test(gateway, "--other-council", "no-such-council")
+    assert result.exit_code == STOPPED, result.output
+    assert (
+        f"STOPPED: {gateway.base_url} serves no council 'no-such-council' (404 for its triage tree): "
+        f"check --other-council; the API key may use: {gateway.council}, {gateway.other_council}"
+    ) in result.output
+
+
+def test_the_help_documents_the_exit_statuses() -> None:
+    text = " ".join(CliRunner().invoke(main, ["contract-test", "--help"]).output.split())
+    assert f"{FAILED} FAILED" in text and f"{INCOMPLETE} INCOMPLETE" in text and f"{STOPPED} STOPPED" in text

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 import httpx
 
+from repairs_gateway.demo.data import demo_document
+
 from gateway_support import Gateway
-from web_support import Site, heading, site_for, text
+from web_support import Site, heading, report_to_check, site_for, text
 
 
 async def test_postcode_leads_to_the_homes_and_shared_areas_there_and_the_first_question(
@@ -52,6 +55,9 @@ async def test_an_emergency_ends_the_journey_with_the_councils_message(gateway: 
     assert heading(exit_page) == "This is an emergency"
     assert "0800 111 999" in text(exit_page)
     assert "Book" not in text(exit_page)
+
+
+COMMUNAL = "100012345900"
 
 
 async def _to_description(site: Site, uprn: str = "100012345001") -> None:
@@ -100,3 +106,41 @@ async def test_a_report_is_booked_and_confirmed_with_its_reference(gateway: Gate
     # The window chosen on the second page ("Later dates") is the one booked.
     booked_start = datetime.fromisoformat(stored.json()["appointment"]["start"])
     assert booked_start == datetime.fromisoformat(chosen.split("|")[0])
+
+
+def _reference(page: httpx.Response) -> str:
+    found = re.search(r"<strong>([A-Z]{2}-[0-9A-Z]{7})</strong>", page.text)
+    assert found, "no reference on the page"
+    return found.group(1)
+
+
+async def test_a_second_report_at_a_shared_area_joins_the_open_repair(gateway: Gateway) -> None:
+    first, second = site_for(gateway), site_for(gateway)
+    await report_to_check(first, uprn=COMMUNAL)
+    booked = await first.submit("/report/check", {})
+    await report_to_check(second, uprn=COMMUNAL)
+    joined = await second.submit("/report/check", {})
+    assert heading(joined) == "Your report has been added to an open repair"
+    assert _reference(joined) == _reference(booked)
+    assert await gateway.count() == 1
+
+
+async def test_a_repeat_at_a_home_names_the_open_repair_and_can_still_be_reported_as_new(
+    make_gateway: Any,
+) -> None:
+    document = demo_document()
+    document["councils"][0]["duplicates"] = {"refuse_at_homes": True}
+    gateway: Gateway = await make_gateway(document=document)
+    first, second = site_for(gateway), site_for(gateway)
+    await report_to_check(first)
+    open_repair = _reference(await first.submit("/report/check", {}))
+    await report_to_check(second)
+    repeat = await second.submit("/report/check", {})
+    assert repeat.status_code == 409
+    assert heading(repeat) == "This problem has already been reported"
+    assert open_repair in text(repeat)
+    assert await gateway.count() == 1
+    new = await second.submit("/report/check", {"newProblem": "true"})
+    assert heading(new) == "Repair booked"
+    assert _reference(new) != open_repair
+    assert await gateway.count() == 2

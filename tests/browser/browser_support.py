@@ -174,6 +174,12 @@ class Api:
         body: dict[str, Any] = answer.json()
         return body
 
+    def windows(self, uprn: str, triage_path: str) -> list[dict[str, Any]]:
+        """The first page of free windows for a repair at ``uprn``, in order."""
+        answer = self.http.get("/appointments", params={"uprn": uprn, "triagePath": triage_path})
+        assert answer.status_code == 200, answer.text
+        return [window for day in answer.json()["days"] for window in day["windows"]]
+
     def book(self, uprn: str, triage_path: str, window_id: str) -> dict[str, Any]:
         """Report and book a repair into ``window_id`` (another resident, as far as the site
         knows); fails the test unless it is booked."""

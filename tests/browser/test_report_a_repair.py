@@ -6,12 +6,13 @@ is checked with axe-core and at 320 px, and screenshotted."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser_support import EASTBROOK, NORTHFIELD, Api, PageChecks, Stack
+from browser_support import EASTBROOK, NORTHFIELD, Api, DrsControls, PageChecks, Stack
 from resident import KeyboardResident, Resident, Window
 
 pytestmark = pytest.mark.xdist_group("browser")
@@ -145,3 +146,88 @@ def test_the_keyboard_alone_reaches_an_early_exit(page: Page, stack: Stack) -> N
     resident.choose("I can smell gas")
     resident.continue_()
     expect(page.locator("h1")).to_have_text("This is an emergency")
+
+
+def reach_check_answers(
+    resident: Resident, *, postcode: str, address: str, answers: tuple[str, ...]
+) -> Window:
+    """From the start page to check your answers, with the first window offered."""
+    resident.report_from_start(postcode)
+    resident.choose_address(address)
+    resident.answer(*answers)
+    resident.describe("It stopped working yesterday.")
+    chosen = resident.windows()[0]
+    resident.choose_window(chosen)
+    resident.give_contact("Alex Resident", "07700 900456", "Phone call")
+    assert resident.answers()["Appointment"] == chosen.text
+    return chosen
+
+
+def same_window(api_windows: list[dict[str, Any]], window: Window) -> dict[str, Any]:
+    """The API's window that the page showed as ``window`` (its day and label)."""
+    for offered in api_windows:
+        start = datetime.fromisoformat(offered["start"].replace("Z", "+00:00")).astimezone(LONDON)
+        if start.date() == window.day and f", {offered['label']} (" in window.text:
+            return offered
+    raise AssertionError(f"the API does not offer {window.text!r}: {api_windows}")
+
+
+def test_a_window_taken_meanwhile_is_said_and_the_other_times_offered(
+    page: Page, stack: Stack, checks: PageChecks, northfield_api: Api
+) -> None:
+    resident = Resident(page, stack.sites[NORTHFIELD])
+    # An extractor fan is electrical work, of which Northfield's windows take one job each.
+    chosen = reach_check_answers(
+        resident,
+        postcode="NF1 1AA",
+        address="Flat 3, Beech Court",
+        answers=("Bathroom", "The extractor fan does not work"),
+    )
+    # Another resident, at another address, books that window first.
+    other = same_window(northfield_api.windows("100012346014", "bathroom/extractor"), chosen)
+    northfield_api.book("100012346014", "bathroom/extractor", other["id"])
+
+    resident.checks = checks
+    resident.press("Book this appointment")
+    assert "has just been booked by someone else" in resident.error_summary()
+    offered = resident.windows()
+    assert offered, "no other times offered"
+    assert chosen.text not in [window.text for window in offered]
+    resident.seen("window-taken")
+
+    # Another time, and the report goes through with the answers already given.
+    resident.choose_window(offered[0])
+    assert resident.answers()["Appointment"] == offered[0].text
+    resident.press("Book this appointment")
+    heading, reference = resident.confirmation()
+    assert heading == "Repair booked"
+    assert_booked_in(northfield_api, reference, offered[0])
+    checks.assert_clean()
+
+
+def test_when_drs_is_down_the_repair_is_recorded_and_the_resident_told_we_will_contact_them(
+    page: Page, stack: Stack, checks: PageChecks, eastbrook_api: Api, drs: DrsControls
+) -> None:
+    resident = Resident(page, stack.sites[EASTBROOK])
+    reach_check_answers(
+        resident,
+        postcode="EB1 4QR",
+        address="12 Canal Street",
+        answers=("Bathroom", "The toilet will not flush"),
+    )
+    # DRS fails the order the booking makes: it is held until dropped, then answered 503.
+    drs.hold("createOrder")
+    resident.page.get_by_role("button", name="Book this appointment").click(no_wait_after=True)
+    drs.wait_held("createOrder")
+    drs.drop_held()
+
+    resident.checks = checks
+    heading, reference = resident.confirmation()
+    assert heading == "Repair reported"
+    expect(page.locator("main")).to_contain_text("We will contact you")
+    expect(page.locator("main")).not_to_contain_text("Your appointment")
+    resident.seen("reported-backend-down")
+    repair = eastbrook_api.repair(reference)
+    assert repair["status"] == "received"
+    assert repair["appointment"] is None
+    checks.assert_clean()

@@ -149,6 +149,25 @@ async def test_an_unexpected_error_answers_and_logs_with_the_request_id(
     assert "RuntimeError: a bug" in line["exception"]
 
 
+async def test_a_worker_job_logs_with_its_job_council_and_repair(gateway: Gateway, json_logs: Any) -> None:
+    from repairs_gateway.persistence.queue import JobQueue, NewJob
+    from repairs_gateway.worker.runner import Worker
+
+    # A kind no handler takes: the worker gives it up and says so, at error level.
+    await JobQueue(gateway.sessions).enqueue(
+        NewJob("no-such-kind", "no-such-kind:77", council_id="southmoor", repair_id=77)
+    )
+    json_logs()
+    assert await Worker(gateway.app.state.gateway.parts).run_until_idle(10) == 1
+
+    (line,) = [x for x in json_logs() if x["level"] == "ERROR"]
+    assert "needs a person" in line["message"]
+    assert line["council"] == "southmoor"
+    assert line["repair_id"] == 77
+    assert line["job_kind"] == "no-such-kind" and isinstance(line["job"], int)
+    assert "request_id" not in line
+
+
 async def test_a_request_id_given_is_echoed_and_one_is_made_up_when_none_is(gateway: Gateway) -> None:
     given = await gateway.client.get(
         f"{NORTHFIELD}/triage", headers={**gateway.auth(), "X-Request-Id": "abc-123.4:5_6"}

@@ -5,7 +5,8 @@ address CSV with the import command it shows.
 The blocks are found by their marker comments (``<!-- readme-test: NAME -->``) and run
 unchanged; the requests after the ``KEY=`` line and the council's ``B=`` line the demo
 printed, as a user pastes them. A step's output is what follows its ``# N.`` comment, up to
-the next step."""
+the next step; a shell function around curl writes each answer's status code to stderr,
+where the answers, on stdout, are left as they are."""
 
 from __future__ import annotations
 
@@ -44,16 +45,40 @@ def readme_block(name: str) -> str:
     return found.group(1)
 
 
+# The last --write-out wins: the README's own ('\n') is kept, and the status goes to stderr.
+CURL_STATUS = "curl() { command curl \"$@\" --write-out '\\n%{stderr}%{http_code}\\n'; }"
+
+
+def mark(step: str) -> str:
+    """Shell lines printing a step's mark to stdout and stderr, to tell its output apart."""
+    return f"echo '@@step {step}@@'; echo '@@step {step}@@' >&2\n"
+
+
 def marked(block: str) -> str:
-    """``block`` with a line printed before each numbered step, to tell their outputs apart."""
-    return STEP.sub(lambda step: f"echo '@@step {step.group(1)}@@'\n{step.group(0)}", block)
+    """``block`` with each numbered step's mark printed before it."""
+    return STEP.sub(lambda step: mark(step.group(1)) + step.group(0), block)
+
+
+def by_step(output: str) -> dict[str, str]:
+    """What was printed after each step's mark, by step."""
+    parts = MARK.split(output)
+    assert parts[0] == "", f"output before the first step: {parts[0]!r}"
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
 
 
 def booking_command(block: str) -> str:
     """Step 4's ``BOOKED=`` command, which the README says may be run again."""
-    start = block.index("BOOKED=$(")
-    end = block.index('echo "$BOOKED"', start) + len('echo "$BOOKED"')
-    return block[start:end]
+    found = re.search(r'^BOOKED=\$\(.*?echo "\$BOOKED"$', block, re.S | re.M)
+    assert found, "step 4 has no BOOKED=$(...) command"
+    return found.group(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A step's status code and its answer, parsed."""
+
+    status: int
+    body: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,35 +109,38 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
         yield running
 
 
-def run_readme(demo: RunningDemo, council: Council, cwd: Path) -> dict[str, Any]:
+def run_readme(demo: RunningDemo, council: Council, cwd: Path) -> dict[str, Answer]:
     """Run the README's blocks for ``council`` as a user would paste them; each step's
-    answer, parsed as JSON, by step number (``again``: step 4's booking sent a second time)."""
+    answer by step number (``again``: step 4's booking sent a second time)."""
     [key_line] = re.findall(r"^  (KEY=\S+)$", demo.output, re.MULTILINE)
     five = readme_block("five-requests")
     script = "\n".join(
         [
+            CURL_STATUS,
             key_line,
             council.line,
             marked(five),
-            "echo '@@step again@@'",
-            booking_command(five),
             marked(readme_block("more-requests")),
+            # Once the repair is cancelled nothing else holds it (the worker's status checks
+            # could, while it is booked: a 409 the README mentions), so the answer is certain.
+            mark("again"),
+            booking_command(five),
         ]
     )
     finished = subprocess.run(
         ["bash", "-c", script], capture_output=True, text=True, timeout=120, cwd=cwd, check=False
     )
     assert finished.returncode == 0, finished.stderr
-    assert finished.stderr == "", finished.stderr
-    parts = MARK.split(finished.stdout)
-    assert parts[0] == "", f"output before the first step: {parts[0]!r}"
-    answers: dict[str, Any] = {}
-    for step, text in zip(parts[1::2], parts[2::2], strict=True):
+    outputs, statuses = by_step(finished.stdout), by_step(finished.stderr)
+    assert set(outputs) == {"1", "2", "3", "4", "5", "again", "6", "7", "8"}, sorted(outputs)
+    answers: dict[str, Answer] = {}
+    for step, text in outputs.items():
+        # One request a step: its status code is all the step writes to stderr.
+        assert re.fullmatch(r"\d{3}\n", statuses[step]), f"step {step}'s stderr: {statuses[step]!r}"
         try:
-            answers[step] = json.loads(text)
+            answers[step] = Answer(int(statuses[step]), json.loads(text))
         except ValueError:
             raise AssertionError(f"step {step} did not answer one JSON document:\n{text}") from None
-    assert set(answers) == {"1", "2", "3", "4", "5", "again", "6", "7", "8"}, sorted(answers)
     return answers
 
 
@@ -143,36 +171,50 @@ def test_the_readme_s_requests_answer_what_it_says_on_every_demo_council(
     council = printed_councils(demo.output)[council_id]
     uprn, triage = council.variables["UPRN"], council.variables["TRIAGE"]
     answers = run_readme(demo, council, tmp_path)
+    # What the README's comments say of each step's status.
+    statuses = {step: answer.status for step, answer in answers.items()}
+    assert statuses == {
+        "1": 200,
+        "2": 200,
+        "3": 200,
+        "4": 201,
+        "5": 200,
+        "6": 200,
+        "7": 200,
+        "8": 200,
+        "again": 201,
+    }, {step: answer.body for step, answer in answers.items() if answer.status >= 400}
+    body = {step: answer.body for step, answer in answers.items()}
 
     # 1. The postcode's addresses, $UPRN among them.
-    assert uprn in [a["uprn"] for a in answers["1"]["addresses"]], answers["1"]
+    assert uprn in [a["uprn"] for a in body["1"]["addresses"]], body["1"]
     # 2. The tree, in which $TRIAGE is the path of a leaf whose outcome is a job.
-    outcome = leaf(answers["2"], triage)["outcome"]
+    outcome = leaf(body["2"], triage)["outcome"]
     assert (outcome["type"], outcome["path"]) == ("job", triage), outcome
     # 3. A page of days with windows.
-    page = answers["3"]
+    page = body["3"]
     window = first_window(page)
     # 4. Booked into the first window, with a reference.
-    booked = answers["4"]
+    booked = body["4"]
     assert booked["status"] == "booked", booked
     assert booked["appointment"]["start"] == window["start"]
     assert (booked["uprn"], booked["triagePath"]) == (uprn, triage)
-    # The same key and body again: the same repair, not a second one.
-    assert answers["again"]["reference"] == booked["reference"], answers["again"]
     # 5. The repair, by step 4's reference.
-    assert answers["5"]["reference"] == booked["reference"]
-    assert answers["5"]["status"] == "booked"
+    assert body["5"]["reference"] == booked["reference"]
+    assert body["5"]["status"] == "booked"
     # 6. The next page starts after the first one's last day.
     assert isinstance(page["nextCursor"], str)
-    later = first_window(answers["6"])
-    assert answers["6"]["days"][0]["date"] > page["days"][-1]["date"]
+    later = first_window(body["6"])
+    assert body["6"]["days"][0]["date"] > page["days"][-1]["date"]
     # 7. Moved to the next page's first window.
-    assert answers["7"]["status"] == "booked", answers["7"]
-    assert answers["7"]["appointment"]["start"] == later["start"]
-    assert "moved" in [event["type"] for event in answers["7"]["history"]]
+    assert body["7"]["status"] == "booked", body["7"]
+    assert body["7"]["appointment"]["start"] == later["start"]
+    assert "moved" in [event["type"] for event in body["7"]["history"]]
     # 8. Cancelled.
-    assert answers["8"]["reference"] == booked["reference"]
-    assert answers["8"]["status"] == "cancelled", answers["8"]
+    assert body["8"]["reference"] == booked["reference"]
+    assert body["8"]["status"] == "cancelled", body["8"]
+    # Step 4's booking sent again: the same key and body answer the same repair, not a second one.
+    assert body["again"] == booked
 
 
 def test_the_readme_s_address_csv_imports_as_it_says(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import httpx
 from repairs_gateway.demo.data import demo_document
 
 from gateway_support import Gateway
-from web_support import Site, heading, report_to_check, site_for, text
+from web_support import Site, heading, report_to_check, site_for, text, window_choices
 
 
 async def test_postcode_leads_to_the_homes_and_shared_areas_there_and_the_first_question(
@@ -144,3 +144,24 @@ async def test_a_repeat_at_a_home_names_the_open_repair_and_can_still_be_reporte
     assert heading(new) == "Repair booked"
     assert _reference(new) != open_repair
     assert await gateway.count() == 2
+
+
+async def test_changing_the_address_from_check_your_answers_asks_for_a_time_there(gateway: Gateway) -> None:
+    site = site_for(gateway)
+    await report_to_check(site)
+    await site.get("/report/address")
+    await site.submit("/report/address", {"uprn": "100012345002"})
+    await site.submit("/report/triage", {"answer": "kitchen"})
+    await site.submit("/report/triage/kitchen", {"answer": "sink"})
+    await site.submit("/report/triage/kitchen/sink", {"answer": "blocked"})
+    times = await site.submit("/report/description", {"description": "The sink will not drain."})
+    assert heading(times) == "When can we come?"
+    check = await site.submit("/report/appointments", {"windowId": window_choices(times)[0], "page": "1"})
+    assert heading(check) == "Check your answers before sending your report"
+    assert "Flat 2, Beech Court" in text(check)
+    done = await site.submit("/report/check", {})
+    assert heading(done) == "Repair booked"
+    stored = await gateway.client.get(
+        f"/v1/councils/northfield/repairs/{_reference(done)}", headers=gateway.auth()
+    )
+    assert stored.json()["uprn"] == "100012345002"

@@ -176,6 +176,10 @@ async def address_answer(request: Request) -> Response:
             request, addresses, {"uprn": "Select the address where the repair is needed"}
         )
     report = journey(request)
+    if report.get("uprn") != chosen["uprn"]:
+        # Windows are offered for one property: another one needs its own.
+        report.pop("window", None)
+        request.session.pop("report_cursors", None)
     report.update(uprn=chosen["uprn"], address=address_text(chosen), kind=chosen.get("kind"))
     _changed(request)
     return redirect("/report/triage")
@@ -248,7 +252,7 @@ async def question_answer(request: Request, path: str = "") -> Response:
     if report.get("path") != outcome.get("path"):
         # Another job may have other times: a chosen window no longer applies.
         report.pop("window", None)
-        report.pop("cursors", None)
+        request.session.pop("report_cursors", None)
     report["path"] = outcome.get("path", "/".join(here))
     _changed(request)
     return redirect("/report/description")
@@ -322,7 +326,11 @@ async def description_answer(request: Request) -> Response:
         )
     journey(request)["description"] = value
     _changed(request)
-    return redirect("/report/check" if journey(request).get("contact") else "/report/appointments")
+    # From "check your answers", straight back there, unless a change means choosing a time again.
+    report = journey(request)
+    return redirect(
+        "/report/check" if report.get("contact") and "window" in report else "/report/appointments"
+    )
 
 
 def _search(request: Request) -> WindowSearch:
@@ -434,6 +442,8 @@ async def check_page(request: Request) -> Response:
     report = journey(request)
     if not _ready_for(request, "uprn", "path", "description", "contact"):
         return redirect("/report/postcode")
+    if "window" not in report:
+        return redirect("/report/appointments")
     site = site_of(request)
     labels = triage_labels(await site.triage(), str(report["path"]))
     contact = report["contact"]
@@ -480,6 +490,8 @@ async def send_report(request: Request) -> Response:
     report = journey(request)
     if not _ready_for(request, "uprn", "path", "description", "contact", "idempotency_key"):
         return redirect("/report/postcode")
+    if "window" not in report:
+        return redirect("/report/appointments")
     contact = {name: value for name, value in report["contact"].items() if value}
     body: dict[str, Any] = {
         "uprn": report["uprn"],

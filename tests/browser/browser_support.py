@@ -188,7 +188,7 @@ class Api:
             json={
                 "uprn": uprn,
                 "repair": {"triagePath": triage_path},
-                "description": "Booked through the API while the site's resident was choosing",
+                "description": "Reported through the API, as the phone line would",
                 "contact": {"name": "Another Resident", "phone": "07700 900999", "preferredChannel": "sms"},
                 "windowId": window_id,
                 "newProblem": True,

@@ -269,6 +269,9 @@ def gateway_socket(port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(("127.0.0.1", port))
+        # Listening at once keeps the port from a simulator given the same one by --base-port
+        # (a bound socket that is not listening would let it bind too); connections wait.
+        sock.listen()
     except OSError as exc:
         sock.close()
         raise PortTaken(port, "the gateway", "--port", exc.strerror or str(exc)) from exc

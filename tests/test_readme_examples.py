@@ -162,6 +162,10 @@ def test_the_demo_prints_a_line_for_every_demo_council(demo: RunningDemo) -> Non
     assert served, demo.output
     assert set(served.group(1).split(", ")) == ALL_COUNCILS, "a demo council's adaptor is not installed"
     assert set(printed_councils(demo.output)) == ALL_COUNCILS
+    # The README shows the lines as the demo prints them, but for its key and port.
+    key_line, council_line = readme_block("demo-lines").splitlines()
+    assert key_line.startswith("  KEY=")
+    assert f"\n{council_line.replace('http://127.0.0.1:8000', demo.url)}  # " in demo.output
 
 
 @pytest.mark.parametrize("council_id", sorted(ALL_COUNCILS))

@@ -20,6 +20,7 @@ from contract_tests.known_issues import unexplained
 from repairs_gateway.contract.defaults import DEFAULT_EXAMPLES, DEFAULT_SCENARIOS
 from repairs_gateway.contract.discovery import TargetData, discover
 from repairs_gateway.contract.endpoint import Endpoint
+from repairs_gateway.contract.keys import key_problem
 from repairs_gateway.contract.report import Report
 from repairs_gateway.contract.schema import operation_ids
 from repairs_gateway.contract.session import ContractSession
@@ -180,6 +181,10 @@ def discovered(endpoint: Endpoint, target_name: str, pytestconfig: pytest.Config
     """One session per endpoint, with the values discovery found."""
     session = ContractSession(endpoint)
     try:
+        problem = key_problem(session)
+        if problem is not None:
+            # Every test would fail for this one reason: say it, instead of their symptoms.
+            pytest.fail(problem, pytrace=False)
         data = discover(session)
         contract = Contract(
             session,

@@ -183,23 +183,30 @@ async def test_a_request_id_given_is_echoed_and_one_is_made_up_when_none_is(gate
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "status"),
+    ("method", "path", "status", "body"),
     [
-        ("GET", "/v1/no-such-thing", 404),
-        ("DELETE", f"{NORTHFIELD}/triage", 405),
-        ("GET", f"{NORTHFIELD}/addresses?postcode=not-one", 400),
-        ("GET", f"{NORTHFIELD}/triage", 401),  # no key
+        ("GET", "/v1/no-such-thing", 404, None),
+        ("DELETE", f"{NORTHFIELD}/triage", 405, None),
+        ("GET", f"{NORTHFIELD}/addresses?postcode=not-one", 400, None),
+        ("GET", f"{NORTHFIELD}/triage", 401, None),  # no key
+        ("POST", f"{NORTHFIELD}/repairs", 413, ("application/json", b'"' + b"x" * 40_000 + b'"')),
+        ("POST", f"{NORTHFIELD}/repairs", 415, ("text/plain", b"a blocked sink")),
     ],
 )
 async def test_problem_documents_carry_the_request_id(
-    gateway: Gateway, method: str, path: str, status: int
+    gateway: Gateway, method: str, path: str, status: int, body: tuple[str, bytes] | None
 ) -> None:
     headers = {} if status == 401 else gateway.auth()
-    answer = await gateway.client.request(method, path, headers={**headers, "X-Request-Id": "problem-7"})
+    content = None
+    if body is not None:
+        headers["Content-Type"], content = body
+    answer = await gateway.client.request(
+        method, path, headers={**headers, "X-Request-Id": "problem-7"}, content=content
+    )
     assert answer.status_code == status
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert answer.headers["X-Request-Id"] == "problem-7"
-    made_up = await gateway.client.request(method, path, headers=headers)
+    made_up = await gateway.client.request(method, path, headers=headers, content=content)
     assert UUID.match(made_up.headers["X-Request-Id"])
 
 

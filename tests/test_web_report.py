@@ -11,7 +11,7 @@ import httpx
 from repairs_gateway.demo.data import demo_document
 
 from gateway_support import Gateway
-from web_support import Site, heading, report_to_check, site_for, text, window_choices
+from web_support import Site, heading, report_to_check, site_app, site_for, text, window_choices
 
 
 async def test_postcode_leads_to_the_homes_and_shared_areas_there_and_the_first_question(
@@ -165,3 +165,24 @@ async def test_changing_the_address_from_check_your_answers_asks_for_a_time_ther
         f"/v1/councils/northfield/repairs/{_reference(done)}", headers=gateway.auth()
     )
     assert stored.json()["uprn"] == "100012345002"
+
+
+async def test_two_councils_sites_on_one_host_keep_their_own_reports(gateway: Gateway) -> None:
+    # One browser (one cookie jar) and two councils' sites on two ports of one host, as the
+    # demo runs them: browsers send a host's cookies to each of its ports.
+    browser = Site(
+        httpx.AsyncClient(
+            mounts={
+                "http://web:8001": httpx.ASGITransport(app=site_app(gateway, "northfield")),
+                "http://web:8002": httpx.ASGITransport(app=site_app(gateway, "southmoor")),
+            }
+        )
+    )
+    await browser.get("http://web:8001/report/postcode")
+    await browser.submit("http://web:8001/report/postcode", {"postcode": "NF1 1AA"})
+    await browser.submit("http://web:8001/report/address", {"uprn": "100012345001"})
+    await browser.get("http://web:8002/report/postcode")
+    addresses = await browser.submit("http://web:8002/report/postcode", {"postcode": "SM4 7XY"})
+    assert heading(addresses) == "Where is the repair needed?"
+    question = await browser.get("http://web:8001/report/triage")
+    assert heading(question) == "Where is the problem?"

@@ -7,6 +7,7 @@ import html
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -47,9 +48,14 @@ class Site:
         return found.group(1)
 
 
+def site_app(gateway: Gateway, council: str = "northfield", key: str | None = None) -> Any:
+    """The resident site's app for ``council``, calling ``gateway`` through its HTTP client."""
+    return create_web_app(gateway.client, council, key or gateway.key, secrets.token_urlsafe(32), None)
+
+
 def site_for(gateway: Gateway, council: str = "northfield", key: str | None = None) -> Site:
-    """The resident site for ``council``, calling ``gateway`` through its HTTP client."""
-    app = create_web_app(gateway.client, council, key or gateway.key, secrets.token_urlsafe(32), None)
+    """The resident site for ``council``, and a client for it."""
+    app = site_app(gateway, council, key)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://web")
     return Site(client)
 

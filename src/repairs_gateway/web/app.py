@@ -40,7 +40,7 @@ def create_web_app(
     if assets is not None:
         app.mount("/assets", StaticFiles(directory=assets / "assets", check_dir=False), name="assets")
         app.mount("/govuk-frontend", StaticFiles(directory=assets, check_dir=False), name="govuk")
-    app.add_middleware(SignedCookieSession, secret=session_secret)
+    app.add_middleware(SignedCookieSession, secret=session_secret, council=council)
     # Added last, so it runs first: the nonce exists before any page is rendered.
     app.add_middleware(SecurityHeaders)
 

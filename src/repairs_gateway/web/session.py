@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
-COOKIE = "repairs_session"
+COOKIE_PREFIX = "repairs_session_"
 CSRF_FIELD = "csrf_token"
 # A journey left for longer than this starts again; the gateway's window ids expire sooner.
 MAX_AGE_SECONDS = 2 * 60 * 60
@@ -24,13 +24,16 @@ class SignedCookieSession(BaseHTTPMiddleware):
     """Keeps ``request.session`` in a cookie signed with the site's secret. itsdangerous
     compresses it, which keeps a long description and a window id under browsers' 4 KB."""
 
-    def __init__(self, app: ASGIApp, secret: str) -> None:
+    def __init__(self, app: ASGIApp, secret: str, council: str) -> None:
         super().__init__(app)
-        self._serializer = URLSafeTimedSerializer(secret, salt="repairs-web-session")
+        # Browsers share cookies between ports of one host: each council's site (the demo
+        # runs several on 127.0.0.1) has a cookie of its own, signed for it alone.
+        self._cookie = COOKIE_PREFIX + council
+        self._serializer = URLSafeTimedSerializer(secret, salt=f"repairs-web-session:{council}")
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         """Load the session before the route, and write it back after when it changed."""
-        raw = request.cookies.get(COOKIE)
+        raw = request.cookies.get(self._cookie)
         data: dict[str, Any] = {}
         if raw:
             try:
@@ -44,7 +47,7 @@ class SignedCookieSession(BaseHTTPMiddleware):
         response = await call_next(request)
         if json.dumps(data, sort_keys=True) != before:
             response.set_cookie(
-                COOKIE,
+                self._cookie,
                 self._serializer.dumps(data),
                 max_age=MAX_AGE_SECONDS,
                 httponly=True,

@@ -6,12 +6,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
 
-from browser_support import PageChecks
+from browser_support import Api, PageChecks
 
 REFERENCE = re.compile(r"\b[A-Z]{2}-[0-9A-Z]{7}\b")
+LONDON = ZoneInfo("Europe/London")  # the demo councils' time
 
 
 @dataclass
@@ -169,7 +171,7 @@ TAB_LIMIT = 80
 
 @dataclass
 class KeyboardResident:
-    """A resident using only the keyboard: Tab and Shift+Tab to move, arrow keys within a
+    """A resident using only the keyboard: Tab to move (round past the end), arrow keys within a
     group of radios, Space to choose, Enter to follow a link or press a button, and typing.
     The page is read (to know when focus has arrived) but never clicked."""
 
@@ -184,9 +186,11 @@ class KeyboardResident:
         raise AssertionError(f"Tab never reached {what} on {self.page.url}")
 
     def follow(self, text: str) -> None:
-        """Tab to the link or button reading ``text`` and press Enter."""
+        """Tab to the link or button reading ``text``, press Enter and wait for the page it
+        leads to (each of the site's links and buttons leads to a page)."""
         self._tab_to({"text": text}, f"a link or button reading {text!r}")
-        self.page.keyboard.press("Enter")
+        with self.page.expect_navigation():
+            self.page.keyboard.press("Enter")
 
     def type_into(self, label: str, text: str) -> None:
         """Tab to the field labelled ``label`` and type ``text``."""
@@ -212,3 +216,13 @@ class KeyboardResident:
     def continue_(self) -> None:
         """Tab to the Continue button and press Enter."""
         self.follow("Continue")
+
+
+def assert_booked_in(api: Api, reference: str, window: Window) -> None:
+    """The API holds the repair booked in the window the resident chose on the page."""
+    repair = api.repair(reference)
+    assert repair["status"] == "booked", repair
+    appointment = repair["appointment"]
+    start = datetime.fromisoformat(appointment["start"].replace("Z", "+00:00")).astimezone(LONDON)
+    assert start.date() == window.day
+    assert appointment["label"] in window.text

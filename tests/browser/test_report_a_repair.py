@@ -7,28 +7,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from browser_support import EASTBROOK, NORTHFIELD, Api, DrsControls, PageChecks, Stack
-from resident import KeyboardResident, Resident, Window
+from resident import LONDON, Resident, Window, assert_booked_in
 
 pytestmark = pytest.mark.xdist_group("browser")
-
-LONDON = ZoneInfo("Europe/London")
-
-
-def assert_booked_in(api: Api, reference: str, window: Window) -> None:
-    """The API holds the repair booked in the window the resident chose on the page."""
-    repair = api.repair(reference)
-    assert repair["status"] == "booked", repair
-    appointment = repair["appointment"]
-    start = datetime.fromisoformat(appointment["start"].replace("Z", "+00:00")).astimezone(LONDON)
-    assert start.date() == window.day
-    assert appointment["label"] in window.text
-
 
 def report_with_a_later_window(
     resident: Resident,
@@ -131,21 +117,6 @@ def test_an_emergency_ends_the_report_with_the_councils_message(
     expect(page.get_by_role("button", name="Continue")).to_have_count(0)
     resident.seen("emergency")
     checks.assert_clean()
-
-
-def test_the_keyboard_alone_reaches_an_early_exit(page: Page, stack: Stack) -> None:
-    resident = KeyboardResident(page, stack.sites[NORTHFIELD])
-    page.goto(resident.site + "/")
-    resident.follow("Report a repair")
-    resident.type_into("What is the postcode of the property?", "NF1 1AA")
-    resident.continue_()
-    resident.choose("Communal areas, Beech Court, Mill Lane, Northfield")
-    resident.continue_()
-    resident.choose("Kitchen")
-    resident.continue_()
-    resident.choose("I can smell gas")
-    resident.continue_()
-    expect(page.locator("h1")).to_have_text("This is an emergency")
 
 
 def reach_check_answers(

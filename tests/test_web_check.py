@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 import httpx
 
 from repairs_gateway.domain.references import new_reference
 
 from gateway_support import Gateway
-from journey import NORTHFIELD, create, first_window, repair_body
-from web_support import Site, heading, site_for, text
+from journey import NORTHFIELD, create, first_window, repair_body, windows
+from test_backend_failures import flaky_gateway
+from web_support import Site, heading, site_for, text, window_choices
 
 
 async def _booked(gateway: Gateway) -> dict[str, object]:
@@ -101,3 +103,43 @@ async def test_a_repair_is_moved_to_a_window_on_a_later_page(gateway: Gateway) -
     stored = await gateway.client.get(f"{NORTHFIELD}/repairs/{repair['reference']}", headers=gateway.auth())
     start = datetime.fromisoformat(stored.json()["appointment"]["start"])
     assert start == datetime.fromisoformat(chosen.split("|")[0])
+
+
+async def test_a_window_taken_while_choosing_a_new_time_says_so_and_offers_the_rest(gateway: Gateway) -> None:
+    repair = await _booked(gateway)
+    site = site_for(gateway)
+    await _find(site, str(repair["reference"]), "NF1 1AA")
+    offered = await site.get(f"/repair/{repair['reference']}/appointments")
+    # The last window of the first page (not the repair's own), filled by two neighbours.
+    wanted = window_choices(offered)[-1]
+    for uprn in ("100012345002", "100012345003"):
+        theirs = next(
+            window
+            for day in (await windows(gateway, uprn))["days"]
+            for window in day["windows"]
+            if window["start"] == wanted.split("|")[0] and window["label"] == wanted.split("|")[2]
+        )
+        assert (await create(gateway, repair_body(theirs["id"], uprn=uprn))).status_code == 201
+    answer = await site.submit(
+        f"/repair/{repair['reference']}/appointments", {"windowId": wanted, "page": "1"}
+    )
+    assert answer.status_code == 400
+    assert "no longer available" in text(answer)
+    assert window_choices(answer) and wanted not in window_choices(answer)
+    stored = await gateway.client.get(f"{NORTHFIELD}/repairs/{repair['reference']}", headers=gateway.auth())
+    assert stored.json()["appointment"] == repair["appointment"]
+
+
+async def test_a_cancel_while_the_scheduler_is_down_says_nothing_changed(make_gateway: Any) -> None:
+    gateway, switch = await flaky_gateway(make_gateway)
+    repair = await _booked(gateway)
+    site = site_for(gateway)
+    await _find(site, str(repair["reference"]), "NF1 1AA")
+    await site.get(f"/repair/{repair['reference']}/cancel")
+    switch.mode = "down"
+    after = await site.submit(f"/repair/{repair['reference']}/cancel", {})
+    assert heading(after) == f"Repair {repair['reference']}"
+    assert "We could not cancel the repair just now" in text(after)
+    switch.mode = "ok"
+    stored = await gateway.client.get(f"{NORTHFIELD}/repairs/{repair['reference']}", headers=gateway.auth())
+    assert stored.json()["status"] == "booked"

@@ -129,6 +129,38 @@ async def test_a_full_window_is_not_logged_as_a_failure(
     assert "None" not in full
 
 
+async def test_a_backend_down_once_then_answering_is_no_warning_and_down_for_good_is_one(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from repairs_gateway.metrics import Metrics
+    from repairs_gateway.ports import BackendUnavailable
+    from repairs_gateway.resilience import BackendCaller
+
+    caller = BackendCaller(Metrics(), timeout=5, retries=2, backoff=0)
+    failures = iter([BackendUnavailable("connection refused", detail="ECONNREFUSED")])
+
+    async def flaky() -> str:
+        for failure in failures:
+            raise failure
+        return "answered"
+
+    caplog.set_level(logging.DEBUG, logger="repairs_gateway")
+    assert await caller.call("drs", "slots", flaky, idempotent=True) == "answered"
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    (tried,) = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert "connection refused" in tried and "ECONNREFUSED" in tried
+
+    caplog.clear()
+
+    async def down() -> str:
+        raise BackendUnavailable("connection refused")
+
+    with pytest.raises(BackendUnavailable):
+        await caller.call("drs", "slots", down, idempotent=True)
+    (warned,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warned == "drs.slots failed (unavailable): connection refused"
+
+
 async def test_an_unexpected_error_answers_and_logs_with_the_request_id(
     gateway: Gateway, json_logs: Any
 ) -> None:

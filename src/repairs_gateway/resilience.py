@@ -64,11 +64,14 @@ EXPECTED: tuple[type[AdapterError], ...] = (SlotUnavailable, NotFound)
 scheduler no longer holds): the caller answers them as designed, so they are not failures."""
 
 
-def _log_outcome(adapter: str, call: str, error: AdapterError) -> None:
-    """A debug line for an expected answer, a warning with what went wrong for a failure."""
+def _log_outcome(adapter: str, call: str, error: AdapterError, retrying: bool) -> None:
+    """A debug line for an expected answer, a warning with what went wrong for a failure;
+    an attempt about to be tried again is only information until the last one fails too."""
     detail = f" ({error.detail})" if error.detail else ""
     if isinstance(error, EXPECTED):
         log.debug("%s.%s answered %s: %s%s", adapter, call, _outcome(error), error, detail)
+    elif retrying and isinstance(error, BackendUnavailable):
+        log.info("%s.%s failed (%s): %s%s; trying again", adapter, call, _outcome(error), error, detail)
     else:
         log.warning("%s.%s failed (%s): %s%s", adapter, call, _outcome(error), error, detail)
 
@@ -95,7 +98,9 @@ class BackendCaller:
         self._retries = retries
         self._backoff = backoff
 
-    async def _once(self, adapter: str, call: str, run: Callable[[], Awaitable[T]], limit: float) -> T:
+    async def _once(
+        self, adapter: str, call: str, run: Callable[[], Awaitable[T]], limit: float, retrying: bool
+    ) -> T:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(limit):
@@ -115,7 +120,7 @@ class BackendCaller:
             return result
         self._metrics.backend_calls.labels(adapter, call, _outcome(error)).inc()
         self._metrics.backend_seconds.labels(adapter, call).observe(time.perf_counter() - started)
-        _log_outcome(adapter, call, error)
+        _log_outcome(adapter, call, error, retrying)
         raise error
 
     async def call(
@@ -133,7 +138,7 @@ class BackendCaller:
         limit = self.booking_timeout if booking else self.timeout
         for attempt in range(1, attempts + 1):
             try:
-                return await self._once(adapter, call, run, limit)
+                return await self._once(adapter, call, run, limit, retrying=attempt < attempts)
             except BackendUnavailable:
                 if attempt == attempts:
                     raise

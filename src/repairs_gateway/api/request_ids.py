@@ -25,15 +25,15 @@ def new_request_id() -> str:
 
 
 def request_id_from(scope: Scope) -> tuple[str, bool]:
-    """The request's id, and whether it was the caller's own (a given id not ``VALID`` is
+    """The request's id, and whether the caller's was replaced (a given id not ``VALID`` is
     replaced, not refused: a request id is no reason to turn a request away)."""
     for name, value in scope.get("headers", ()):
         if name == HEADER:
             text = value.decode("latin-1")
             if VALID.match(text):
-                return text, True
-            return new_request_id(), False
-    return new_request_id(), True
+                return text, False
+            return new_request_id(), True
+    return new_request_id(), False
 
 
 class RequestIds:
@@ -47,14 +47,14 @@ class RequestIds:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id, taken = request_id_from(scope)
+        request_id, replaced = request_id_from(scope)
         header = request_id.encode("ascii")
 
         async def echo(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != HEADER]
                 message = {**message, "headers": [*headers, (HEADER, header)]}
-                if not taken:  # said here, once routed, so the line names the operation
+                if replaced:  # said here, once routed, so the line names the operation
                     log.debug("the X-Request-Id given was not a short token of safe characters; replaced")
             await send(message)
 

@@ -4,6 +4,8 @@ that never says PASSED for a partial run."""
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from click.testing import CliRunner, Result
 
@@ -106,3 +108,16 @@ def test_a_second_council_that_does_not_exist_is_named_with_those_the_key_may_us
 def test_the_help_documents_the_exit_statuses() -> None:
     text = " ".join(CliRunner().invoke(main, ["contract-test", "--help"]).output.split())
     assert f"{FAILED} FAILED" in text and f"{INCOMPLETE} INCOMPLETE" in text and f"{STOPPED} STOPPED" in text
+
+
+def test_an_address_where_nothing_answers_stops_the_run_at_once() -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{unused.getsockname()[1]}"  # bound, never listening: refused
+        result = CliRunner().invoke(
+            main,
+            ["contract-test", "--base-url", url, "--council", "northfield", "--quiet"],
+            env={"REPAIRS_API_KEY": "rgk_any-key"},
+        )
+    assert result.exit_code == STOPPED, result.output
+    assert f"STOPPED: no answer from {url} (Connection refused)" in result.output

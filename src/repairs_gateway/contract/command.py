@@ -112,9 +112,12 @@ def contract_test(
     reproduces it, and lists the checks that did not run with the option that would run each.
 
     \b
-    Exit status: 0 PASSED (every part ran, nothing failed), or PARTIAL with --allow-partial;
-    1 FAILED (a check failed); 2 bad options; 3 INCOMPLETE (nothing failed, but some parts
-    did not run); 4 STOPPED (a key was refused, or no answer: nothing was tested).
+    Exit status:
+      0 PASSED (every part ran, nothing failed), or PARTIAL with --allow-partial
+      1 FAILED (a check failed)
+      2 bad options
+      3 INCOMPLETE (nothing failed, but some checks did not run)
+      4 STOPPED (a key refused, a council not served, no answer: nothing tested)
     """
     try:
         from repairs_gateway.contract.runner import RunOptions, run_contract

@@ -4,10 +4,14 @@ report would otherwise never name, so the run stops here and says so."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from repairs_gateway.contract.discovery import PART, json_answer
 from repairs_gateway.contract.session import ContractSession
+
+# An operating system's reason inside a requests error: "[Errno 111] Connection refused".
+_SYSTEM_REASON = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +57,7 @@ def key_problem(session: ContractSession) -> str | None:
         else:
             response = session.request("listCouncils", PART, key=given.key)
         if response is None:
-            return f"no answer from {url}: {_no_answer(session)}; is the implementation running there?"
+            return f"no answer from {url} ({_no_answer(session)}): is the implementation running there?"
         status = response.status_code
         if status == 401:
             return f"the {given.name} was refused (401) by {url}: check {given.option}"
@@ -91,9 +95,12 @@ def _councils_listed(session: ContractSession, key: str) -> list[str]:
 
 
 def _no_answer(session: ContractSession) -> str:
-    """What the request that got no answer ran into, as the session recorded it."""
+    """What the request that got no answer ran into, in brief: the system's reason when it
+    gave one (connection refused), else the kind of error."""
     for failure in reversed(list(session.report.failures.values())):
         if failure.finding.check == "No answer":
-            return failure.finding.message
+            message = failure.finding.message
+            reason = _SYSTEM_REASON.search(message)
+            return reason.group(1) if reason else message.split(":", 1)[0]
     return "no response"
 

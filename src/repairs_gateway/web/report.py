@@ -58,11 +58,6 @@ def journey(request: Request) -> dict[str, Any]:
     return report
 
 
-def _changed(request: Request) -> None:
-    # The session is compared when the answer is sent; nested edits are seen then too.
-    request.session["report"] = dict(journey(request))
-
-
 @router.get("/")
 async def start(request: Request) -> Response:
     """The start page."""
@@ -181,7 +176,6 @@ async def address_answer(request: Request) -> Response:
         report.pop("window", None)
         request.session.pop("report_cursors", None)
     report.update(uprn=chosen["uprn"], address=address_text(chosen), kind=chosen.get("kind"))
-    _changed(request)
     return redirect("/report/triage")
 
 
@@ -254,7 +248,6 @@ async def question_answer(request: Request, path: str = "") -> Response:
         report.pop("window", None)
         request.session.pop("report_cursors", None)
     report["path"] = outcome.get("path", "/".join(here))
-    _changed(request)
     return redirect("/report/description")
 
 
@@ -325,7 +318,6 @@ async def description_answer(request: Request) -> Response:
             {"description": f"The description must be {DESCRIPTION_LIMIT} characters or fewer"},
         )
     journey(request)["description"] = value
-    _changed(request)
     # From "check your answers", straight back there, unless a change means choosing a time again.
     report = journey(request)
     return redirect(
@@ -382,7 +374,6 @@ async def appointments_answer(request: Request) -> Response:
                 without_window=True,
             )
         report["window"] = {"id": window["id"], "key": window_key(window), "text": window_text(window)}
-    _changed(request)
     return redirect("/report/check" if report.get("contact") else "/report/contact")
 
 
@@ -427,7 +418,6 @@ async def contact_answer(request: Request) -> Response:
     if errors:
         return await _contact_page(request, values, errors)
     journey(request)["contact"] = values
-    _changed(request)
     return redirect("/report/check")
 
 
@@ -465,7 +455,6 @@ async def check_page(request: Request) -> Response:
         ("Contact me by", channel, "/report/contact", "how to contact you"),
     ]
     report.setdefault("idempotency_key", str(uuid.uuid4()))
-    _changed(request)
     return await site.render(
         request,
         "check_answers.html",
@@ -526,7 +515,6 @@ async def _refused(request: Request, problem: ApiProblem) -> Response:
     # Nothing was created, so the key is free; a changed body will need a new one anyway.
     report["idempotency_key"] = str(uuid.uuid4())
     if problem.status == 409 and problem.type.endswith("/duplicate-repair"):
-        _changed(request)
         return await site_of(request).render(
             request,
             "duplicate.html",
@@ -538,7 +526,6 @@ async def _refused(request: Request, problem: ApiProblem) -> Response:
         report["window"] = None
         request.session["report_cursors"] = [None]
         request.session["errors"] = {"windowId": TAKEN}
-        _changed(request)
         return redirect("/report/appointments")
     if problem.status in (400, 422) and (problem.errors or problem.type.endswith("/invalid-window")):
         errors = field_errors(problem, "windowId")
@@ -547,7 +534,6 @@ async def _refused(request: Request, problem: ApiProblem) -> Response:
             report["window"] = None
             request.session["report_cursors"] = [None]
         request.session["errors"] = errors
-        _changed(request)
         return redirect(PAGE_OF_FIELD.get(first, "/report/check"))
     raise problem
 

@@ -42,6 +42,7 @@ class SignedCookieSession(BaseHTTPMiddleware):
                     data = loaded
             except BadSignature:
                 data = {}  # forged, damaged or expired: a fresh start
+        # Compared as JSON after the route, so changes deep inside the session count too.
         before = json.dumps(data, sort_keys=True)
         request.scope["session"] = data
         response = await call_next(request)

@@ -133,3 +133,13 @@ async def test_pages_carry_the_security_headers(gateway: Gateway) -> None:
     assert f'nonce="{nonce}"' in page.text
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["cache-control"] == "no-store"
+
+
+async def test_an_unknown_page_is_a_page_not_json(gateway: Gateway) -> None:
+    site = site_for(gateway)
+    missing = await site.get("/no-such-page")
+    assert missing.status_code == 404
+    assert heading(missing) == "Page not found"
+    wrong_method = await site.client.delete("/report/postcode")
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["content-type"].startswith("text/html")

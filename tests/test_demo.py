@@ -120,8 +120,9 @@ def _is_free(port: int) -> bool:
 @pytest.mark.xdist_group("processes")
 def test_the_demo_uses_the_pinned_ports_and_deletes_its_temporary_folder_when_stopped(tmp_path: Path) -> None:
     base = _free_run(len(SIMULATOR_OFFSETS))
+    # Stopped as closing its terminal stops it (a kill is tests/test_readme_examples.py's).
     with running_demo(
-        None, "--base-port", str(base), env={"TMPDIR": str(tmp_path)}, stop_signal=signal.SIGTERM
+        None, "--base-port", str(base), env={"TMPDIR": str(tmp_path)}, stop_signal=signal.SIGHUP
     ) as demo:
         [folder] = tmp_path.iterdir()
         assert f"Data in {folder} " in demo.output

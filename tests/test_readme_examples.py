@@ -16,6 +16,7 @@ import re
 import secrets
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -100,13 +101,17 @@ def printed_councils(output: str) -> dict[str, Council]:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
-    """One demo process for every council: starting one takes seconds."""
+    """One demo process for every council (starting one takes seconds), started as the
+    README says, without --data-dir; stopped with SIGTERM, it leaves no folder behind."""
     if shutil.which("curl") is None:
         if os.environ.get("REPAIRS_GATEWAY_REQUIRE_CURL"):
             pytest.fail("REPAIRS_GATEWAY_REQUIRE_CURL is set but curl is not installed")
         pytest.skip("the README's examples use curl, which is not installed")
-    with running_demo(tmp_path_factory.mktemp("readme-demo")) as running:
+    temporary = tmp_path_factory.mktemp("readme-demo")
+    with running_demo(None, env={"TMPDIR": str(temporary)}, stop_signal=signal.SIGTERM) as running:
+        assert len(list(temporary.iterdir())) == 1  # the demo's data folder
         yield running
+    assert list(temporary.iterdir()) == [], "the demo left its temporary folder behind"
 
 
 def run_readme(demo: RunningDemo, council: Council, cwd: Path) -> dict[str, Answer]:

@@ -262,6 +262,12 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+def _terminate_on_sighup(signum: int, frame: object) -> None:
+    # A closed terminal stops the demo as a `kill` does: uvicorn, serving, shuts down
+    # gracefully on SIGTERM before the demo cleans up; uvicorn does not handle SIGHUP.
+    signal.raise_signal(signal.SIGTERM)
+
+
 def gateway_socket(port: int) -> socket.socket:
     """The gateway's listening socket, bound before anything starts so a taken port is a
     clear error at once rather than after the simulators and the database are ready."""
@@ -279,16 +285,18 @@ def gateway_socket(port: int) -> socket.socket:
 
 
 def run_demo(port: int, data_dir: Path | None, base_port: int | None = None) -> None:
-    """Prepare the demo and serve it until interrupted (Ctrl-C or SIGTERM). Without
+    """Prepare the demo and serve it until interrupted (Ctrl-C, SIGTERM or SIGHUP). Without
     ``data_dir`` the database is in a temporary folder, deleted when the demo stops. With
     ``base_port`` the simulators listen on it and the ports after it, in the order of
     ``SIMULATOR_OFFSETS``; otherwise on free ports."""
-    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    handlers = {signal.SIGTERM: _exit_on_sigterm, signal.SIGHUP: _terminate_on_sighup}
+    previous = {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
     try:
         with ExitStack() as stack:
             _run_demo(stack, port, data_dir, base_port)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _run_demo(stack: ExitStack, port: int, data_dir: Path | None, base_port: int | None) -> None:

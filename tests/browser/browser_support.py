@@ -15,6 +15,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from playwright.sync_api import Page, ViewportSize
@@ -251,6 +252,9 @@ class PageChecks:
 
     test_name: str
     axe_source: str
+    checked: set[str] = field(default_factory=set)
+    """Pages (site and name) checked already in this session: a page shown again by a later
+    test is not checked twice, which keeps the suite within CI's time."""
     problems: list[str] = field(default_factory=list)
     shown: list[str] = field(default_factory=list)
 
@@ -260,7 +264,13 @@ class PageChecks:
         return SCREENSHOTS / re.sub(r"[^A-Za-z0-9_.-]+", "-", self.test_name)
 
     def check(self, page: Page, name: str) -> None:
-        """Run every check on the page showing now; ``name`` names it in files and messages."""
+        """Run every check on the page showing now; ``name`` names it in files and messages.
+        A page of that name on the same site checked earlier in the session is not checked
+        again."""
+        page_key = f"{urlsplit(page.url).netloc} {name}"
+        if page_key in self.checked:
+            return
+        self.checked.add(page_key)
         number = len(self.shown) + 1
         label = f"{number:02d}-{name}"
         self.shown.append(label)

@@ -84,10 +84,16 @@ def page(browser: Browser, stack: Stack, request: pytest.FixtureRequest) -> Iter
             print(stack.tails())
 
 
+@pytest.fixture(scope="session")
+def checked_pages() -> set[str]:
+    """The pages checked so far in the session (each is checked once)."""
+    return set()
+
+
 @pytest.fixture
-def checks(request: pytest.FixtureRequest) -> PageChecks:
+def checks(request: pytest.FixtureRequest, checked_pages: set[str]) -> PageChecks:
     """axe-core, the 320 px width and screenshots, for each page the test shows."""
-    return PageChecks(request.node.name, AXE_SCRIPT.read_text(encoding="utf-8"))
+    return PageChecks(request.node.name, AXE_SCRIPT.read_text(encoding="utf-8"), checked_pages)
 
 
 @pytest.fixture

@@ -25,9 +25,8 @@ class Resident:
     checks: PageChecks | None = None
 
     def seen(self, name: str) -> None:
-        """Run the page checks (when this test makes them) on the page showing now, unless
-        this test has checked a page of that name already."""
-        if self.checks is not None and not any(shown.endswith(f"-{name}") for shown in self.checks.shown):
+        """Run the page checks (when this test makes them) on the page showing now."""
+        if self.checks is not None:
             self.checks.check(self.page, name)
 
     def heading(self) -> str:

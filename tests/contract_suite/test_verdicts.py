@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from repairs_gateway.cli import main
+from repairs_gateway.contract.discovery import EXAMPLE_POSTCODES
 from repairs_gateway.contract.endpoint import Endpoint
 from repairs_gateway.contract.runner import RunOptions, run_contract
 
@@ -121,3 +122,21 @@ def test_an_address_where_nothing_answers_stops_the_run_at_once() -> None:
         )
     assert result.exit_code == STOPPED, result.output
     assert f"STOPPED: no answer from {url} (Connection refused)" in result.output
+
+
+def test_a_council_without_postcodes_is_told_to_pass_one_for_every_part_that_needs_it(
+    gateway: Endpoint,
+) -> None:
+    assert gateway.other_council is not None
+    # The spec's example postcode is one of the first council's: the second has no property there.
+    endpoint = Endpoint(gateway.base_url, gateway.api_key, gateway.other_council)
+    report = run_contract(endpoint, RunOptions(examples=0, scenarios=0))
+    not_run = {s.part: (s.reason, s.option) for s in report.not_run()}
+    assert not_run["discovery"] == (
+        f"no --postcode was given, and the spec's example postcode {EXAMPLE_POSTCODES[0]} has no "
+        f"eligible properties of {gateway.other_council}",
+        "--postcode POSTCODE",
+    )
+    for part in ("journey", "capacity", "idempotency", "repeated reports", "window ids"):
+        assert not_run[part] == ("no property was found (see discovery)", "--postcode POSTCODE"), part
+    assert report.options_to_run_the_rest()[0] == "--postcode POSTCODE"

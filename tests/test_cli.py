@@ -82,3 +82,38 @@ def test_simulate_names_the_simulators_installed(env: Path) -> None:
     result = CliRunner().invoke(main, ["simulate", "no-such-backend"])
     assert result.exit_code == 1
     assert "no simulator for 'no-such-backend'" in result.output
+
+
+def test_addresses_import_refuses_a_council_the_councils_file_does_not_have(env: Path) -> None:
+    runner = CliRunner()
+    runner.invoke(main, ["db", "upgrade"])
+    good = env / "good.csv"
+    good.write_text("uprn,address_line_1,postcode,kind\n1001,1 High St,AB1 2CD,dwelling\n")
+    refused = runner.invoke(main, ["addresses", "import", str(good), "--council", "nowhere"])
+    assert refused.exit_code == 1
+    assert "--council: no such council" in refused.output
+    import sqlite3
+
+    stored = sqlite3.connect(env / "cli.db").execute("SELECT count(*) FROM register_addresses")
+    assert stored.fetchone() == (0,)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["clients", "list"],
+        ["clients", "create", "--council", "northfield", "--name", "web"],
+        ["repairs", "list", "--council", "northfield"],
+        ["jobs", "list"],
+        ["addresses", "import", "{csv}", "--council", "northfield"],
+    ],
+)
+def test_a_database_never_upgraded_is_named_with_what_to_run_not_an_sql_trace(
+    env: Path, command: list[str]
+) -> None:
+    csv = env / "good.csv"
+    csv.write_text("uprn,address_line_1,postcode,kind\n1001,1 High St,AB1 2CD,dwelling\n")
+    answer = CliRunner().invoke(main, [part.format(csv=csv) for part in command])
+    assert answer.exit_code == 1
+    assert "the database has no tables yet. Run `repairs-gateway db upgrade` first." in answer.output
+    assert "Traceback" not in answer.output and "sqlite3" not in answer.output

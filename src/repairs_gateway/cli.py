@@ -52,6 +52,24 @@ def main() -> None:
     """
 
 
+def _require_current_database(settings: Settings) -> None:
+    """Stop, saying to run ``db upgrade``, when the database is not at this version's newest
+    migration: a command on it would otherwise fail on a missing table with a long SQL trace."""
+    from repairs_gateway.persistence.db import make_engine
+    from repairs_gateway.persistence.migrate import behind_by
+
+    async def check() -> str | None:
+        engine = make_engine(settings.database_url)
+        try:
+            return await behind_by(engine)
+        finally:
+            await engine.dispose()
+
+    problem = asyncio.run(check())
+    if problem is not None:
+        _fail(f"Cannot use the database: {problem}. Run `repairs-gateway db upgrade` first.")
+
+
 def _config(settings: Settings) -> GatewayConfig:
     try:
         return load_config(settings.config_file)
@@ -253,6 +271,7 @@ def clients_create(councils: tuple[str, ...], name: str, scope: str) -> None:
     from repairs_gateway.services.clients import create_client
 
     settings = _settings()
+    _require_current_database(settings)
     try:
         known = load_config(settings.config_file).councils
     except ConfigError as exc:
@@ -280,6 +299,7 @@ def clients_list() -> None:
     from repairs_gateway.services.clients import ClientRow, list_clients
 
     settings = _settings()
+    _require_current_database(settings)
 
     async def read() -> Sequence[ClientRow]:
         engine = make_engine(settings.database_url)
@@ -305,6 +325,7 @@ def clients_revoke(client_id: int) -> None:
     from repairs_gateway.services.clients import revoke_client
 
     settings = _settings()
+    _require_current_database(settings)
 
     async def revoke() -> bool:
         engine = make_engine(settings.database_url)
@@ -344,6 +365,9 @@ def addresses_import(file: Path, council: str) -> None:
     from repairs_gateway.progress import Progress
 
     settings = _settings()
+    _require_current_database(settings)
+    if council not in _config(settings).councils:
+        _fail(f"--council: no such council in {settings.config_file}: {council}")
 
     async def run(lines: io.TextIOWrapper, progress: Progress) -> ImportReport:
         engine = make_engine(settings.database_url)
@@ -504,6 +528,7 @@ def repairs_list(council: str, statuses: tuple[str, ...], older_than_minutes: in
     from repairs_gateway.services.staff import MAX_LIMIT
 
     settings = _settings()
+    _require_current_database(settings)
     zone = _council_zone(settings, council)
 
     async def run() -> tuple[list[StaffRepair], bool]:
@@ -543,6 +568,7 @@ def repairs_retry(reference: str, council: str) -> None:
     from repairs_gateway.domain.references import InvalidReference, parse_reference
 
     settings = _settings()
+    _require_current_database(settings)
     zone = _council_zone(settings, council)
     try:
         parsed = parse_reference(reference)
@@ -574,6 +600,7 @@ def jobs() -> None:
 def jobs_list(state: str | None, limit: int) -> None:
     """Jobs, newest first: kind, state, council and repair, attempts, next try, last error."""
     settings = _settings()
+    _require_current_database(settings)
 
     async def run() -> list[Any]:
         async with _staff(settings) as staff:

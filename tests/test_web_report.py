@@ -186,3 +186,29 @@ async def test_two_councils_sites_on_one_host_keep_their_own_reports(gateway: Ga
     assert heading(addresses) == "Where is the repair needed?"
     question = await browser.get("http://web:8001/report/triage")
     assert heading(question) == "Where is the problem?"
+
+
+async def test_the_longest_description_and_the_last_page_of_times_fit_in_the_session_cookie(
+    gateway: Gateway,
+) -> None:
+    site = site_for(gateway)
+    await _to_description(site)
+    # 2,000 characters (the API's limit) that compress no better than a resident's own words.
+    description = " ".join(f"{n * 7919 % 10007:x}" for n in range(600))[:2000]
+    times = await site.submit("/report/description", {"description": description})
+    page = 1
+    while "Later dates" in text(times):
+        page += 1
+        times = await site.get(f"/report/appointments?page={page}")
+    assert page > 3
+    contact = await site.submit(
+        "/report/appointments", {"windowId": window_choices(times)[-1], "page": str(page)}
+    )
+    assert heading(contact) == "Your contact details"
+    cookie = next(iter(site.client.cookies.jar))
+    assert len(cookie.name) + len(cookie.value or "") < 4000
+    check = await site.submit(
+        "/report/contact",
+        {"name": "Sam Resident", "phone": "07700 900123", "email": "", "preferredChannel": "sms"},
+    )
+    assert description[:100] in text(check)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import secrets
 from typing import Any
 
@@ -14,7 +15,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
+log = logging.getLogger("repairs_gateway.web")
+
 COOKIE_PREFIX = "repairs_session_"
+# What browsers keep of one cookie, name and attributes included (RFC 6265 asks for 4,096).
+COOKIE_LIMIT = 3900
 CSRF_FIELD = "csrf_token"
 # A journey left for longer than this starts again; the gateway's window ids expire sooner.
 MAX_AGE_SECONDS = 2 * 60 * 60
@@ -47,9 +52,12 @@ class SignedCookieSession(BaseHTTPMiddleware):
         request.scope["session"] = data
         response = await call_next(request)
         if json.dumps(data, sort_keys=True) != before:
+            value = self._serializer.dumps(data)
+            if len(value) > COOKIE_LIMIT:
+                log.warning("The session cookie is %d bytes; browsers may drop it", len(value))
             response.set_cookie(
                 self._cookie,
-                self._serializer.dumps(data),
+                value,
                 max_age=MAX_AGE_SECONDS,
                 httponly=True,
                 samesite="lax",

@@ -12,8 +12,9 @@ from starlette.responses import Response
 from repairs_gateway.web.display import window_text
 from repairs_gateway.web.site import site_of
 
-# Beyond this many "later dates" pages a resident is better served by a phone call.
-MAX_PAGES = 30
+# Each page's cursor is kept in the session cookie, which browsers cap at 4 KB: ten pages
+# (fifty bookable days, beyond most councils' booking horizon) leave room for the rest.
+MAX_PAGES = 10
 
 TAKEN = "The time you chose has just been booked by someone else. Choose another time."
 GONE = "That time is no longer available. Choose another time."

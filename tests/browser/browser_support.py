@@ -255,13 +255,14 @@ class PageChecks:
     checked: set[str] = field(default_factory=set)
     """Pages (site and name) checked already in this session: a page shown again by a later
     test is not checked twice, which keeps the suite within CI's time."""
+    screenshots: Path = SCREENSHOTS
     problems: list[str] = field(default_factory=list)
     shown: list[str] = field(default_factory=list)
 
     @property
     def folder(self) -> Path:
         """Where this test's screenshots go."""
-        return SCREENSHOTS / re.sub(r"[^A-Za-z0-9_.-]+", "-", self.test_name)
+        return self.screenshots / re.sub(r"[^A-Za-z0-9_.-]+", "-", self.test_name).strip("-")
 
     def check(self, page: Page, name: str) -> None:
         """Run every check on the page showing now; ``name`` names it in files and messages.

@@ -8,6 +8,7 @@ unless REPAIRS_GATEWAY_REQUIRE_BROWSER is set (as CI sets it): then they fail.""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from browser_support import (
     LAUNCH_ARGS,
     NORTHFIELD,
     REQUIRE_VARIABLE,
+    SCREENSHOTS,
     Api,
     DrsControls,
     PageChecks,
@@ -48,6 +50,9 @@ def browser() -> Iterator[Browser]:
         _unavailable("the playwright package (pip install -e '.[dev]')")
     if missing := missing_prerequisites():
         _unavailable(", ".join(missing))
+    # The folder holds this run's screenshots only, so none of an older page is mistaken
+    # for the site as it is now.
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     with sync_playwright() as playwright:
         # launch() gives the browser a new, empty profile folder and deletes it on close.
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)

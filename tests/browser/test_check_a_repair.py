@@ -60,6 +60,7 @@ def history(page: Page) -> str:
         (NORTHFIELD, "nf1 1ab", "100012346016", "kitchen/sink/dripping"),
         (EASTBROOK, "eb1 4qr", "300056780014", "kitchen/tap"),
     ],
+    ids=["built-in-calendar", "kirona-drs"],
 )
 def test_a_repair_is_found_moved_to_another_time_and_cancelled(
     page: Page,

@@ -4,6 +4,7 @@ them has been checked, not skipped over."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page
@@ -26,13 +27,13 @@ def blank_page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def page_checks(name: str) -> PageChecks:
-    """Checks whose screenshots go under a name of their own."""
-    return PageChecks(f"page-checks-{name}", AXE_SCRIPT.read_text(encoding="utf-8"))
+def page_checks(name: str, folder: Path) -> PageChecks:
+    """Checks whose screenshots go to the test's own folder, not among the site's."""
+    return PageChecks(name, AXE_SCRIPT.read_text(encoding="utf-8"), screenshots=folder)
 
 
-def test_an_accessible_narrow_page_passes(blank_page: Page) -> None:
-    checks = page_checks("good")
+def test_an_accessible_narrow_page_passes(blank_page: Page, tmp_path: Path) -> None:
+    checks = page_checks("good", tmp_path)
     blank_page.set_content(GOOD)
     checks.check(blank_page, "good")
     checks.assert_clean()
@@ -40,8 +41,8 @@ def test_an_accessible_narrow_page_passes(blank_page: Page) -> None:
     assert (checks.folder / "01-good-320.png").stat().st_size > 0
 
 
-def test_a_field_without_a_label_is_reported_with_where_it_is(blank_page: Page) -> None:
-    checks = page_checks("unlabelled")
+def test_a_field_without_a_label_is_reported_with_where_it_is(blank_page: Page, tmp_path: Path) -> None:
+    checks = page_checks("unlabelled", tmp_path)
     blank_page.set_content(GOOD.replace('<label for="postcode">Postcode</label>', ""))
     checks.check(blank_page, "unlabelled")
     with pytest.raises(AssertionError) as failure:
@@ -50,8 +51,10 @@ def test_a_field_without_a_label_is_reported_with_where_it_is(blank_page: Page) 
     assert "#postcode" in str(failure.value)
 
 
-def test_a_page_wider_than_320_px_is_reported_with_the_element_at_fault(blank_page: Page) -> None:
-    checks = page_checks("wide")
+def test_a_page_wider_than_320_px_is_reported_with_the_element_at_fault(
+    blank_page: Page, tmp_path: Path
+) -> None:
+    checks = page_checks("wide", tmp_path)
     wide = '<table id="wide" style="width: 600px"><tr><td>x</td></tr></table>'
     blank_page.set_content(GOOD.replace("<h1>", wide + "<h1>"))
     checks.check(blank_page, "wide")

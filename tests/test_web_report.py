@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+import pytest
 
 from repairs_gateway.demo.data import demo_document
 
@@ -212,3 +213,25 @@ async def test_the_longest_description_and_the_last_page_of_times_fit_in_the_ses
         {"name": "Sam Resident", "phone": "07700 900123", "email": "", "preferredChannel": "sms"},
     )
     assert description[:100] in text(check)
+
+
+@pytest.mark.parametrize(
+    ("answer", "title", "says"),
+    [
+        ("fence", "This repair is not ours to do", "tenant's responsibility"),
+        ("roof", "We cannot book this repair online", "01234 567890"),
+    ],
+)
+async def test_other_early_exits_give_their_own_heading_and_the_councils_message(
+    gateway: Gateway, answer: str, title: str, says: str
+) -> None:
+    site = site_for(gateway)
+    await site.get("/report/postcode")
+    await site.submit("/report/postcode", {"postcode": "NF1 1AA"})
+    await site.submit("/report/address", {"uprn": "100012345001"})
+    await site.submit("/report/triage", {"answer": "outside"})
+    exit_page = await site.submit("/report/triage/outside", {"answer": answer})
+    assert heading(exit_page) == title
+    assert says in text(exit_page)
+    # An exit cannot be booked: the description page is not reached from it.
+    assert (await site.get("/report/description")).url.path == "/report/postcode"

@@ -110,10 +110,18 @@ class Resident:
         self.page.get_by_role("radio", name=window.text, exact=True).check()
         self.continue_()
 
-    def give_contact(self, name: str, phone: str, channel: str) -> None:
-        """Fill in the contact details: a name, a phone number and how to be contacted."""
+    def give_contact(self, name: str, phone: str, channel: str, *, empty_first: bool = False) -> None:
+        """Fill in the contact details: a name, a phone number and how to be contacted;
+        ``empty_first`` sends the form empty first, and sees it refused field by field."""
         expect(self.page.locator("h1")).to_have_text("Your contact details")
         self.seen("contact")
+        if empty_first:
+            self.continue_()
+            refused = self.error_summary()
+            assert "Enter your name" in refused
+            assert "Choose how we should contact you" in refused
+            expect(self.page.locator("#name-error")).to_contain_text("Enter your name")
+            self.seen("contact-errors")
         self.page.get_by_label("Name", exact=True).fill(name)
         self.page.get_by_label("UK phone number").fill(phone)
         self.choose(channel)

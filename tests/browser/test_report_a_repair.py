@@ -23,11 +23,13 @@ def report_with_a_later_window(
     address: str,
     answers: tuple[str, ...],
     checks_from_the_times: PageChecks | None = None,
+    contact_errors: bool = False,
 ) -> tuple[Window, str]:
     """The whole report journey, choosing a window from "Later dates"; answers the window
     and the reference on the confirmation. Starts on the postcode page, or from the start
     page when it is not showing. ``checks_from_the_times`` checks the pages from the
-    times on, when the resident checks none before."""
+    times on, when the resident checks none before. ``contact_errors`` sends the contact
+    details empty first."""
     if "/report/postcode" not in resident.page.url:
         resident.open_start()
         resident.page.get_by_role("button", name="Report a repair").click()
@@ -49,7 +51,7 @@ def report_with_a_later_window(
     chosen = later_page[0]
     resident.choose_window(chosen)
 
-    resident.give_contact("Sam Resident", "07700 900123", "Text message")
+    resident.give_contact("Sam Resident", "07700 900123", "Text message", empty_first=contact_errors)
     answers_shown = resident.answers()
     resident.seen("check-answers")
     assert answers_shown["Address"].startswith(address)
@@ -80,6 +82,7 @@ def test_a_repair_is_booked_on_the_built_in_calendar(
         postcode="nf1 1aa",
         address="Flat 1, Beech Court",
         answers=("Kitchen", "Sink or taps", "The sink is blocked"),
+        contact_errors=True,
     )
     assert reference.startswith("NF-")
     assert_booked_in(northfield_api, reference, window)

@@ -3,6 +3,7 @@ scheduler that is down, the API refusing a field; and what it keeps out of URLs 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -143,3 +144,18 @@ async def test_an_unknown_page_is_a_page_not_json(gateway: Gateway) -> None:
     wrong_method = await site.client.delete("/report/postcode")
     assert wrong_method.status_code == 405
     assert wrong_method.headers["content-type"].startswith("text/html")
+
+
+async def test_the_report_sent_twice_at_once_records_one_repair_and_answers_both(make_gateway: Any) -> None:
+    gateway, switch = await flaky_gateway(make_gateway)
+    site = site_for(gateway)
+    await report_to_check(site)
+    token = site.token()
+    # A slow scheduler holds the first request while the second (a second press) arrives.
+    switch.mode = "slow"
+    first, second = await asyncio.gather(
+        site.client.post("/report/check", data={"csrf_token": token}, follow_redirects=True),
+        site.client.post("/report/check", data={"csrf_token": token}, follow_redirects=True),
+    )
+    assert heading(first) == heading(second) == "Repair reported"
+    assert await gateway.count() == 1

@@ -3,6 +3,7 @@ contact details, check your answers, confirmation."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -45,6 +46,10 @@ EXIT_HEADING = {
 }
 
 DESCRIPTION_LIMIT = 2000
+
+# How often, and how far apart, a report sent twice waits for the first to be answered.
+IN_PROGRESS_TRIES = 5
+IN_PROGRESS_WAIT_SECONDS = 1.0
 
 CHANNELS = [("phone", "Phone call"), ("sms", "Text message"), ("email", "Email")]
 
@@ -492,10 +497,17 @@ async def send_report(request: Request) -> Response:
         body["windowId"] = report["window"]["id"]
     if form.get("newProblem") == "true":
         body["newProblem"] = True
-    try:
-        status, repair = await site_of(request).api.create_repair(body, str(report["idempotency_key"]))
-    except ApiProblem as problem:
-        return await _refused(request, problem)
+    for attempt in range(IN_PROGRESS_TRIES):
+        try:
+            status, repair = await site_of(request).api.create_repair(body, str(report["idempotency_key"]))
+            break
+        except ApiProblem as problem:
+            # A second press of the button (JavaScript off) while the first is being booked:
+            # the same key answers the first's result once it is done.
+            if problem.type.endswith("/request-in-progress") and attempt < IN_PROGRESS_TRIES - 1:
+                await asyncio.sleep(IN_PROGRESS_WAIT_SECONDS)
+                continue
+            return await _refused(request, problem)
     request.session["done"] = {
         "reference": repair.get("reference"),
         "status": repair.get("status"),

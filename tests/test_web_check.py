@@ -143,3 +143,17 @@ async def test_a_cancel_while_the_scheduler_is_down_says_nothing_changed(make_ga
     switch.mode = "ok"
     stored = await gateway.client.get(f"{NORTHFIELD}/repairs/{repair['reference']}", headers=gateway.auth())
     assert stored.json()["status"] == "booked"
+
+
+async def test_a_repair_without_an_appointment_can_have_one_chosen(gateway: Gateway) -> None:
+    recorded = await create(gateway, repair_body())  # no window: the council will arrange one
+    reference = recorded.json()["reference"]
+    site = site_for(gateway)
+    page = await _find(site, reference, "NF1 1AA")
+    assert "Reported" in text(page) and "None booked" in text(page)
+    times = await site.get(f"/repair/{reference}/appointments")
+    chosen = window_choices(times)[0]
+    booked = await site.submit(f"/repair/{reference}/appointments", {"windowId": chosen, "page": "1"})
+    assert "Booked" in text(booked)
+    stored = await gateway.client.get(f"{NORTHFIELD}/repairs/{reference}", headers=gateway.auth())
+    assert stored.json()["status"] == "booked"

@@ -14,14 +14,16 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
-from playwright.sync_api import Page, ViewportSize
 
 from crash_support import CLI, Process, child_environment, log_tail
 from demo_process import free_port
+
+if TYPE_CHECKING:  # importable without Playwright, so that its absence is reported, not a crash
+    from playwright.sync_api import Page, ViewportSize
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")

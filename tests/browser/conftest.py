@@ -33,8 +33,20 @@ from browser_support import (
 
 try:
     from playwright.sync_api import Browser, Page, sync_playwright
-except ImportError:  # the dev extra installs it; a bare environment skips (or fails in CI)
+except ImportError:  # the dev extra installs it; a stale environment may not have it
     sync_playwright = None  # type: ignore[assignment]
+    if not os.environ.get(REQUIRE_VARIABLE):
+        # The test modules import Playwright: without it they are not collected at all.
+        collect_ignore_glob = ["test_*.py"]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say so at the end of the run when the browser tests were left out."""
+    if sync_playwright is None and not os.environ.get(REQUIRE_VARIABLE):
+        terminalreporter.write_line(
+            "browser tests (tests/browser) not collected: Playwright is not installed"
+            " (pip install -e '.[dev]')"
+        )
 
 
 def _unavailable(reason: str) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from repairs_gateway.settings import Settings
 
 from gateway_support import (
     Gateway,
+    GatewayFactory,
     create_database_if_missing,
     empty_tables,
     prepare_without_migrating,
@@ -70,9 +71,6 @@ def database_url(request: pytest.FixtureRequest) -> str:
     name = request.param
     url: str = request.getfixturevalue("postgres_url" if name == "postgresql" else "sqlite_url")
     return url
-
-
-GatewayFactory = Callable[..., Any]
 
 
 @pytest.fixture

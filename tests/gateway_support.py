@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -31,6 +32,11 @@ TABLES = (
     "api_clients",
     "register_addresses",
 )
+
+# What the make_gateway fixture (tests/conftest.py) is: called with options, it builds a Gateway.
+# Here, not in conftest.py, so test modules can import it: tests/browser has a conftest.py
+# too, and a plain `from conftest import` may meet that one.
+GatewayFactory = Callable[..., Any]
 
 
 async def empty_tables(url: str) -> None:

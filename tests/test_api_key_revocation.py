@@ -13,8 +13,7 @@ from repairs_gateway.demo.data import demo_config_path
 from repairs_gateway.persistence.db import make_engine, make_sessionmaker
 from repairs_gateway.services.clients import authenticate, create_client, list_clients, revoke_client
 
-from conftest import GatewayFactory
-from gateway_support import Gateway, on_both_databases
+from gateway_support import Gateway, GatewayFactory, on_both_databases
 
 ADDRESSES = "/v1/councils/northfield/addresses"
 

@@ -11,8 +11,7 @@ from typing import Any
 
 from sqlalchemy import event
 
-from conftest import GatewayFactory
-from gateway_support import Gateway, on_both_databases
+from gateway_support import Gateway, GatewayFactory, on_both_databases
 
 ADDRESSES = "/v1/councils/northfield/addresses"
 

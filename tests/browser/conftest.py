@@ -56,8 +56,8 @@ def _unavailable(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """Debian's headless Chromium, one for the session (each test has its own context)."""
+def browser_prerequisites() -> None:
+    """Skip (or, in CI, fail) when Playwright, Chromium or the npm assets are missing."""
     if sync_playwright is None:
         _unavailable("the playwright package (pip install -e '.[dev]')")
     if missing := missing_prerequisites():
@@ -65,6 +65,15 @@ def browser() -> Iterator[Browser]:
     # The folder holds this run's screenshots only, so none of an older page is mistaken
     # for the site as it is now.
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser(browser_prerequisites: None) -> Iterator[Browser]:
+    """Debian's headless Chromium, one per test module (each test has its own context).
+    Not one per session: Playwright's sync API marks an event loop as running on this
+    thread while it is open, and every later test on the same pytest-xdist worker that
+    calls asyncio.run() would then fail."""
+    assert sync_playwright is not None
     with sync_playwright() as playwright:
         # launch() gives the browser a new, empty profile folder and deletes it on close.
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
@@ -75,7 +84,7 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="session")
-def stack(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(browser_prerequisites: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The demo gateway and a resident site for Northfield and for Eastbrook."""
     folder: Path = tmp_path_factory.mktemp("browser-stack")
     with running_stack(folder, (NORTHFIELD, EASTBROOK)) as running:

@@ -1,7 +1,8 @@
 """What the resident site's browser tests run on: Debian's Chromium driven by Playwright,
-a real ``repairs-gateway demo`` and one ``repairs-gateway web`` per council, each a process
-writing to a log file; and the checks made on every page (axe-core, screenshots at desktop
-width and at 320 px, no sideways scrolling at 320 px).
+a real ``repairs-gateway demo`` and a resident site per council (the demo's, or a
+``repairs-gateway web`` started here), each process writing to a log file; and the checks
+made on every page (axe-core, screenshots at desktop width and at 320 px, no sideways
+scrolling at 320 px).
 
 Nothing here downloads a browser or reaches beyond 127.0.0.1."""
 
@@ -108,8 +109,9 @@ def _wait_for_http(process: Process, url: str) -> None:
 
 @contextmanager
 def running_stack(folder: Path, councils: tuple[str, ...]) -> Iterator[Stack]:
-    """The demo (gateway, worker and simulators) and ``repairs-gateway web`` for each of
-    ``councils``, each on a free port; all stopped on exit."""
+    """The demo (gateway, worker and simulators) and a resident site for each of
+    ``councils``: the demo's own, or ``repairs-gateway web`` on a free port where the demo
+    serves none; all stopped on exit."""
     with ExitStack() as stack:
         port = free_port()
         demo = Process(
@@ -124,10 +126,19 @@ def running_stack(folder: Path, councils: tuple[str, ...]) -> Iterator[Stack]:
         drs = _wait_for_line(demo, r"Kirona DRS simulator at (http://[^/\s]+)").group(1)
         gateway = f"http://127.0.0.1:{port}"
         _wait_for_http(demo, f"{gateway}/healthz")
-        sites: dict[str, str] = {}
-        started: list[tuple[Process, str]] = []
+        # The demo prints its own resident sites before the key; a council it serves none for
+        # gets one started here, as an operator would.
+        printed = demo.log.read_text(encoding="utf-8", errors="replace")
+        sites = {
+            council: url
+            for council, url in re.findall(r"Resident site for (\S+): (http://127\.0\.0\.1:\d+)", printed)
+            if council in councils
+        }
+        started: list[tuple[Process, str]] = [(demo, url) for url in sites.values()]
         logs = [demo.log]
         for council in councils:
+            if council in sites:
+                continue
             site_port = free_port()
             site = Process(
                 f"repairs-gateway web ({council})",

@@ -48,9 +48,14 @@ class Resident:
         self.page.get_by_role("radio", name=label, exact=True).check()
 
     def error_summary(self) -> str:
-        """The text of the page's error summary (which must be showing)."""
+        """The text of the page's error summary (which must be showing); each of its links
+        must lead to a field on the page, as a resident following one expects."""
         summary = self.page.locator(".govuk-error-summary")
         expect(summary).to_be_visible()
+        for href in summary.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))"):
+            assert href and href.startswith("#"), f"an error summary link goes to {href!r}"
+            target = self.page.locator(f"[id='{href[1:]}']")
+            assert target.count() == 1, f"the error summary links to {href}, which is not on the page"
         return " ".join(summary.inner_text().split())
 
     # ----------------------------------------------------------------- report a repair

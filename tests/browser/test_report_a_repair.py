@@ -107,7 +107,7 @@ def test_a_repair_is_booked_in_kirona_drs(
     checks.assert_clean()
 
 
-def test_an_emergency_ends_the_report_with_the_councils_message(
+def test_early_exits_end_the_report_with_the_councils_message(
     page: Page, stack: Stack, checks: PageChecks
 ) -> None:
     resident = Resident(page, stack.sites[NORTHFIELD], checks)
@@ -118,7 +118,15 @@ def test_an_emergency_ends_the_report_with_the_councils_message(
     expect(page.locator("h1")).to_have_text("This is an emergency")
     expect(page.locator("main")).to_contain_text("call the National Gas Emergency line on 0800 111 999")
     expect(page.get_by_role("button", name="Continue")).to_have_count(0)
-    resident.seen("emergency")
+    resident.seen("exit-emergency")
+
+    # Another problem at the same address: one the council does not repair.
+    page.get_by_role("link", name="Report a different problem").click()
+    resident.answer("Outside", "A fence between gardens")
+    expect(page.locator("h1")).to_have_text("This repair is not ours to do")
+    expect(page.locator("main")).to_contain_text("private gardens are the tenant's responsibility")
+    expect(page.get_by_role("button", name="Continue")).to_have_count(0)
+    resident.seen("exit-not-responsible")
     checks.assert_clean()
 
 

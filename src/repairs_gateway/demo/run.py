@@ -304,6 +304,7 @@ def _run_demo(stack: ExitStack, port: int, data_dir: Path | None, base_port: int
 
     from repairs_gateway import logs
     from repairs_gateway.api.app import create_app
+    from repairs_gateway.web.demo_sites import resident_sites
 
     sock = stack.enter_context(gateway_socket(port))
     if data_dir is None:
@@ -346,6 +347,9 @@ def _run_demo(stack: ExitStack, port: int, data_dir: Path | None, base_port: int
         click.echo(f"Messages: {notify.messages_url}")
     else:
         click.echo("Messages: in this log (the log sender: nothing is sent)")
+    # A resident site per council, calling the gateway's public API as any front-end would.
+    for line in stack.enter_context(resident_sites(base, key, sorted(config.councils), base_port)):
+        click.echo(line)
     click.echo(f"Gateway: {base} (with a worker: bookings a backend could not take are retried)")
     click.echo(f"API key: {key}")
     click.echo(examples(base, key, list(config.councils)))

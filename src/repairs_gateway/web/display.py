@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
+
+# History times come in UTC; residents read them on UK clocks, and every council the
+# standard serves is in the UK.
+RESIDENTS_ZONE = ZoneInfo("Europe/London")
 
 
 def address_text(address: dict[str, Any]) -> str:
@@ -37,6 +42,8 @@ def window_text(window: dict[str, Any]) -> str:
 def moment_text(value: str) -> str:
     """A timestamp in words."""
     moment = datetime.fromisoformat(value)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(RESIDENTS_ZONE)
     return f"{day_text(moment)} at {clock(moment)}"
 
 

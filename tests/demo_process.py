@@ -19,11 +19,22 @@ STARTUP_SECONDS = 60
 
 @dataclass(frozen=True, slots=True)
 class RunningDemo:
-    """Where the demo listens, the API key it printed and everything it printed before."""
+    """Where the demo listens, the API keys it printed and everything it printed before:
+    ``key`` for every council, ``other_key`` for Southmoor only and ``staff_key``, a staff
+    key for every council (the keys a live contract run at Northfield needs)."""
 
     url: str
     key: str
     output: str
+    other_key: str
+    staff_key: str
+
+
+def printed_key(output: str, variable: str) -> str:
+    """The key the demo printed on its paste-ready ``  VARIABLE=...`` line."""
+    match = re.search(rf"^  {variable}=(\S+)", output, re.MULTILINE)
+    assert match, f"the demo printed no {variable}= line:\n{output}"
+    return match.group(1)
 
 
 def free_port() -> int:
@@ -78,7 +89,14 @@ def running_demo(
                 break
             except OSError:
                 time.sleep(0.05)
-        yield RunningDemo(f"http://127.0.0.1:{port}", key, "".join(printed))
+        output = "".join(printed)
+        yield RunningDemo(
+            f"http://127.0.0.1:{port}",
+            key,
+            output,
+            other_key=printed_key(output, "OTHER_KEY"),
+            staff_key=printed_key(output, "STAFF_KEY"),
+        )
     finally:
         process.send_signal(stop_signal)
         process.wait(timeout=10)

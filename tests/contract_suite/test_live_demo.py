@@ -12,7 +12,7 @@ import pytest
 
 from repairs_gateway.contract.report import Finding
 
-from demo_process import running_demo
+from demo_process import RunningDemo, running_demo
 
 # One worker under pytest-xdist, so that the module's demo process is started once.
 pytestmark = pytest.mark.xdist_group("live-demo")
@@ -22,7 +22,8 @@ import json, sys
 from repairs_gateway.contract.endpoint import Endpoint
 from repairs_gateway.contract.runner import RunOptions, run_contract
 endpoint = Endpoint(
-    sys.argv[1], sys.argv[2], "northfield", "southmoor", postcodes=("NF1 1AA",), other_postcodes=("SM4 7XY",)
+    sys.argv[1], sys.argv[2], "northfield", "southmoor", other_api_key=sys.argv[3],
+    postcodes=("NF1 1AA",), other_postcodes=("SM4 7XY",), staff_api_key=sys.argv[4],
 )
 report = run_contract(endpoint, RunOptions(20, 3))
 print(json.dumps({
@@ -39,31 +40,31 @@ print(json.dumps({
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """A running demo: its URL and API key."""
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
+    """A running demo: its URL and the API keys it printed."""
     with running_demo(tmp_path_factory.mktemp("demo")) as running:
-        yield running.url, running.key
+        yield running
 
 
-def test_live_mode_passes_against_the_demo_without_the_app(demo: tuple[str, str], tmp_path: Path) -> None:
-    url, key = demo
+def test_live_mode_passes_against_the_demo_without_the_app(demo: RunningDemo, tmp_path: Path) -> None:
     run = subprocess.run(
-        [sys.executable, "-c", CLIENT, url, key], capture_output=True, text=True, timeout=300, cwd=tmp_path
+        [sys.executable, "-c", CLIENT, demo.url, demo.key, demo.other_key, demo.staff_key],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
     )
     assert run.returncode == 0, run.stderr
     outcome = json.loads(run.stdout.strip().splitlines()[-1])
     assert outcome["gateway_modules"] == [], "live mode must not import the app or the database"
     assert all(outcome["cases"].get(op, 0) >= 20 for op in ("listAddresses", "createRepair", "cancelRepair"))
-    # The demo prints one key, for every council: it has no key for --other-api-key.
-    assert outcome["skipped"] == [["tenant isolation", "--other-api-key KEY"]], (
-        "only the check needing --other-api-key may be skipped"
-    )
+    # With the demo's three keys every part runs.
+    assert outcome["skipped"] == [], "every part runs against the demo"
     findings = [Finding(*f) for f in outcome["failures"]]
     assert not findings, "\n\n".join(f"{f.operation} [{f.part}] {f.check}: {f.message}" for f in findings)
 
 
-def test_the_command_prints_a_report(demo: tuple[str, str]) -> None:
-    url, key = demo
+def test_the_command_prints_a_report(demo: RunningDemo) -> None:
     run = subprocess.run(
         [
             sys.executable,
@@ -71,9 +72,13 @@ def test_the_command_prints_a_report(demo: tuple[str, str]) -> None:
             "repairs_gateway.cli",
             "contract-test",
             "--base-url",
-            url,
+            demo.url,
             "--api-key",
-            key,
+            demo.key,
+            "--other-api-key",
+            demo.other_key,
+            "--staff-api-key",
+            demo.staff_key,
             "--council",
             "northfield",
             "--postcode",
@@ -87,9 +92,6 @@ def test_the_command_prints_a_report(demo: tuple[str, str]) -> None:
             "--scenarios",
             "1",
             "--quiet",
-            # The demo prints one key, for every council: nothing to give --other-api-key, so
-            # that one check cannot run against it.
-            "--allow-partial",
         ],
         capture_output=True,
         text=True,
@@ -97,6 +99,6 @@ def test_the_command_prints_a_report(demo: tuple[str, str]) -> None:
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "10/10 operations covered" in run.stdout
-    assert key not in run.stdout
-    assert "\nPARTIAL: 0 distinct failure(s)" in run.stdout and "PASSED" not in run.stdout
-    assert "To run every part, pass --other-api-key KEY." in run.stdout
+    for key in (demo.key, demo.other_key, demo.staff_key):
+        assert key not in run.stdout
+    assert "\nPASSED: 0 distinct failure(s)" in run.stdout, run.stdout

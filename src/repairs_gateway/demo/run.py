@@ -77,18 +77,42 @@ class NotifyDemo:
         return f"{self.url}/_simulator/messages"
 
 
-async def prepare(settings: Settings, config: GatewayConfig) -> str:
-    """Migrate the database, load the demo addresses and create an API key for every council."""
+@dataclass(frozen=True, slots=True)
+class DemoKeys:
+    """The API keys the demo issues: ``key``, a resident key for every council; ``other``, a
+    resident key for ``OTHER_KEY_COUNCIL`` only, so a live contract run at Northfield has a
+    key not issued for it (its 403 checks); ``staff``, a staff key for every council (the
+    staff operations)."""
+
+    key: str
+    other: str
+    staff: str
+
+
+# The contract suite's README runs it live at Northfield with Southmoor as the other council.
+OTHER_KEY_COUNCIL = "southmoor"
+
+
+async def prepare(settings: Settings, config: GatewayConfig) -> DemoKeys:
+    """Migrate the database, load the demo addresses and issue the demo's API keys."""
     from repairs_gateway.persistence.db import make_engine, make_sessionmaker
     from repairs_gateway.persistence.migrate import upgrade_async
-    from repairs_gateway.services.clients import create_client
+    from repairs_gateway.services.clients import STAFF, create_client
 
     await upgrade_async(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
         sessions = make_sessionmaker(engine)
         await load_addresses(sessions, demo_addresses(config.councils))
-        return await create_client(sessions, "demo", sorted(config.councils))
+        return DemoKeys(
+            key=await create_client(sessions, "demo", sorted(config.councils)),
+            other=await create_client(sessions, f"demo, {OTHER_KEY_COUNCIL} only", [OTHER_KEY_COUNCIL]),
+            # For every council, not Northfield's alone: the contract suite checks that
+            # retryRepair of a Northfield reference is 404 under Southmoor, which a staff key
+            # not issued for Southmoor could never see (403 first), as the in-process run's
+            # staff key (demo/contract_gateway.py) is for every council too.
+            staff=await create_client(sessions, "demo, staff", sorted(config.councils), scope=STAFF),
+        )
     finally:
         await engine.dispose()
 
@@ -112,12 +136,17 @@ def council_lines(base: str, councils: list[str]) -> list[str]:
     return lines
 
 
-def examples(base: str, key: str, councils: list[str]) -> str:
-    """What to paste into a shell to follow the README's requests, and where the spec is."""
+def examples(base: str, keys: DemoKeys, councils: list[str]) -> str:
+    """What to paste into a shell to follow the README's requests (and to run the contract
+    suite live, as contract_tests/README.md does), and where the spec is."""
     return "\n".join(
         [
             'To follow "The API in five requests" in README.md, paste into a shell:',
-            f"  KEY={shlex.quote(key)}",
+            f"  KEY={shlex.quote(keys.key)}",
+            # Not needed by the README's requests: contract_tests/README.md's live run uses them.
+            f"  OTHER_KEY={shlex.quote(keys.other)}  # {OTHER_KEY_COUNCIL} only:"
+            " contract-test --other-api-key",
+            f"  STAFF_KEY={shlex.quote(keys.staff)}  # staff, every council: contract-test --staff-api-key",
             "and then one council's line:",
             *council_lines(base, councils),
             f"The standard: {base}/v1/openapi.yaml",
@@ -331,7 +360,7 @@ def _run_demo(stack: ExitStack, port: int, data_dir: Path | None, base_port: int
         document = with_notify(document, notify)
         environ |= {NOTIFY_KEY_VARIABLE: notify.api_key, NOTIFY_RECEIPT_VARIABLE: notify.receipt_token}
     config = parse_config(document, environ=environ)
-    key = asyncio.run(prepare(settings, config))
+    keys = asyncio.run(prepare(settings, config))
     click.echo(f"repairs-gateway demo: councils {', '.join(sorted(config.councils))}")
     click.echo(f"Data in {folder} (SQLite, {kept}; simulated councils and addresses)")
     if drs_endpoint:
@@ -348,11 +377,11 @@ def _run_demo(stack: ExitStack, port: int, data_dir: Path | None, base_port: int
     else:
         click.echo("Messages: in this log (the log sender: nothing is sent)")
     # A resident site per council, calling the gateway's public API as any front-end would.
-    for line in stack.enter_context(resident_sites(base, key, sorted(config.councils), base_port)):
+    for line in stack.enter_context(resident_sites(base, keys.key, sorted(config.councils), base_port)):
         click.echo(line)
     click.echo(f"Gateway: {base} (with a worker: bookings a backend could not take are retried)")
-    click.echo(f"API key: {key}")
-    click.echo(examples(base, key, list(config.councils)))
+    click.echo(f"API key: {keys.key}")
+    click.echo(examples(base, keys, list(config.councils)))
     app = create_app(settings, config, with_worker=True)
     # The gateway's lines with time, level and request id, as `serve` writes them; warnings
     # only unless LOG_LEVEL says otherwise, so the demo's output stays its instructions.

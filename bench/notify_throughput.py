@@ -350,7 +350,8 @@ def run(setup: Setup) -> Result:
     if late and seconds > interval:
         sustained = len(late) / (seconds - interval)
     log_text = "".join(w.log.read_text(encoding="utf-8", errors="replace") for w in workers)
-    limited = len(re.findall(r"govuk-notify\.send failed: GOV\.UK Notify is rate limiting", log_text))
+    # The backend log line names the outcome in brackets: "send failed (unavailable): ...".
+    limited = len(re.findall(r"govuk-notify\.send failed[^:]*: GOV\.UK Notify is rate limiting", log_text))
     return Result(
         setup=setup,
         seconds=seconds,

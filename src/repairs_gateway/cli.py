@@ -108,7 +108,8 @@ def _signer(settings: Settings) -> TokenSigner:
     "--access-log/--no-access-log",
     default=True,
     show_default=True,
-    help="A log line per request (uvicorn's).",
+    help="A log line per request (uvicorn's), in the gateway's log format with method, path, "
+    "status and the request id; --no-access-log leaves only the gateway's own lines.",
 )
 def serve(host: str, port: int, workers: int, with_worker: bool, access_log: bool) -> None:
     """Serve the gateway for the councils in the configured file."""

@@ -142,7 +142,7 @@ def test_a_job_routed_to_a_calendar_that_could_never_offer_it_a_window_is_refuse
     southmoor["triage"]["options"][0]["next"]["options"][0]["job"]["duration_minutes"] = 300
     assert sorted(problems(document)) == [
         "council 'southmoor': triage[door/hinge].job: scheduler 'diary' could never offer a window for it: "
-        'no window has capacity for \'carpentry\' or "*"',
+        "no window has capacity for 'carpentry' or \"*\"",
         "council 'southmoor': triage[heating/no-heat].job: scheduler 'diary' could never offer a window "
         "for it: it takes 300 minutes and its longest window for 'heating' is 240",
     ]
@@ -182,6 +182,92 @@ def test_a_trade_keyed_setting_names_known_trades_of_its_own_scheduler() -> None
         "'electric' is not a trade of any job or scheduler of this council "
         "(its trades: carpentry, electrical, plumbing); did you mean 'electrical'?",
     ]
+
+
+def netherholme() -> dict[str, Any]:
+    """The demo's Northgate + Totalmobile council, on made-up URLs."""
+    return council_from_template("netherholme-council.yaml", northgate=SIMULATOR, totalmobile=SIMULATOR)
+
+
+def test_a_drs_trade_sor_for_a_misspelt_trade_is_refused_with_the_likely_trade(tmp_path: Path) -> None:
+    document = demo_document(SIMULATOR)
+    council(document, "eastbrook")["schedulers"][0]["settings"]["trade_sor"] = {
+        "plumbin": "20060040",
+        "electrical": "20300050",
+    }
+    failed = check(tmp_path, document, env=DEMO_SECRETS)
+    assert failed.exit_code == 1
+    reported = [line.strip() for line in failed.output.splitlines() if line.startswith("  council ")]
+    assert reported == [
+        "council 'eastbrook': schedulers[drs].settings.trade_sor.plumbin: "
+        "'plumbin' is not a trade of any job or scheduler of this council "
+        "(its trades: electrical, plumbing); did you mean 'plumbing'?"
+    ]
+
+
+def test_totalmobile_work_types_and_skills_for_misspelt_trades_are_refused() -> None:
+    totalmobile = netherholme()
+    totalmobile["schedulers"][0]["settings"] |= {
+        "work_types": {"plumbing": "RESPONSIVE-PLUMB", "electrcal": "RESPONSIVE-ELEC"},
+        "skills": {"plumbng": ["PLUMBER"], "*": ["GENERAL"]},
+    }
+    assert problems({"councils": [totalmobile]}) == [
+        "council 'netherholme': schedulers[totalmobile].settings.work_types.electrcal: "
+        "'electrcal' is not a trade of any job or scheduler of this council "
+        "(its trades: electrical, plumbing); did you mean 'electrical'?",
+        "council 'netherholme': schedulers[totalmobile].settings.skills.plumbng: "
+        "'plumbng' is not a trade of any job or scheduler of this council "
+        "(its trades: electrical, plumbing); did you mean 'plumbing'?",
+    ]
+
+
+def test_a_northgate_trade_sor_for_a_misspelt_trade_is_refused_in_each_role() -> None:
+    northgate = netherholme()
+    northgate["addresses"]["settings"]["trade_sor"] = {"plumbin": "20060040"}
+    northgate["works_orders"]["settings"]["trade_sor"] = {"plumbing": "20060040", "electric": "20300050"}
+    assert problems({"councils": [northgate]}) == [
+        "council 'netherholme': addresses.settings.trade_sor.plumbin: "
+        "'plumbin' is not a trade of any job or scheduler of this council "
+        "(its trades: electrical, plumbing); did you mean 'plumbing'?",
+        "council 'netherholme': works_orders.settings.trade_sor.electric: "
+        "'electric' is not a trade of any job or scheduler of this council "
+        "(its trades: electrical, plumbing); did you mean 'electrical'?",
+    ]
+
+
+SPARKS = {
+    "name": "sparks",
+    "adapter": "builtin-calendar",
+    "trades": ["electrical"],
+    "settings": {"windows": [{"start": "08:00", "end": "12:00", "capacity": {"electrical": 1}}]},
+}
+
+
+@pytest.mark.parametrize(
+    ("council_id", "scheduler", "field"),
+    [("eastbrook", "drs", "trade_sor"), ("netherholme", "totalmobile", "work_types")],
+)
+def test_a_scheduler_mapping_a_trade_routed_to_another_scheduler_is_refused(
+    council_id: str, scheduler: str, field: str
+) -> None:
+    # check-config routes by each scheduler's trades, never by its trade-keyed settings: an
+    # entry for a trade whose jobs go elsewhere is never used, and said so.
+    document = {
+        "councils": [
+            netherholme() if council_id == "netherholme" else council(demo_document(SIMULATOR), council_id)
+        ]
+    }
+    chosen = document["councils"][0]
+    chosen["schedulers"][0]["trades"] = ["plumbing"]
+    chosen["schedulers"][0]["settings"][field] = {"plumbing": "P", "electrical": "E"}
+    chosen["schedulers"].append(SPARKS)
+    assert problems(document) == [
+        f"council {council_id!r}: schedulers[{scheduler}].settings.{field}.electrical: "
+        "'electrical' jobs go to scheduler 'sparks', so this is never used"
+    ]
+    # "*" is every other trade: never refused, whatever the scheduler takes.
+    chosen["schedulers"][0]["settings"][field] = {"plumbing": "P", "*": "ANY"}
+    assert parse_config(document, discover_plugins(), DEMO_SECRETS).councils
 
 
 @pytest.mark.parametrize("message", [None, "   "])

@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import ValidationError
+from repairs_gateway.config.loader import parse_config
+from repairs_gateway.demo.contract_target import builtin_environment
 from repairs_gateway.ports import (
     ENTRY_POINT_GROUP,
     AdapterContext,
@@ -20,6 +22,7 @@ from repairs_gateway.ports import (
 
 from drs_helpers import PATH
 from repairs_gateway_kirona_drs import PLUGIN, DrsSettings
+from repairs_gateway_kirona_drs.contract import PASSWORD_VARIABLE, drs_councils
 
 COUNCIL_SETTINGS: dict[str, Any] = {
     # As the gateway hands them over once {from_env: DRS_PASSWORD} is resolved.
@@ -94,3 +97,21 @@ async def test_the_simulator_factory_serves_drs_and_describes_itself() -> None:
         response = await http.get(PATH + "?wsdl")
     assert response.status_code == 200
     assert b"http://127.0.0.1:8081/OTWebServiceGateway_SIM/ws/soap" in response.content
+
+
+def test_trade_sor_is_keyed_by_trade_with_star_for_every_other() -> None:
+    # check-config reads "*" in a trade-keyed field as every other trade, so the adaptor must.
+    assert DrsSettings.model_fields["trade_sor"].json_schema_extra == {"keyed_by": "trade"}
+    settings = DrsSettings.model_validate(
+        {**COUNCIL_SETTINGS, "trade_sor": {"plumbing": "20060040", "*": "N1"}}
+    )
+    assert settings.trade_sor_code("plumbing") == "20060040"
+    assert settings.trade_sor_code("roofing") == "N1"
+    assert DrsSettings.model_validate(COUNCIL_SETTINGS).trade_sor_code("roofing") is None
+
+
+def test_the_contract_targets_councils_pass_check_config() -> None:
+    # trade_sor is checked against each council's trades: the target gives each only its own.
+    document = drs_councils(dict(builtin_environment().councils), COUNCIL_SETTINGS["endpoint"])
+    config = parse_config(document, environ={PASSWORD_VARIABLE: "from-the-environment"})
+    assert sorted(config.councils) == ["northfield", "southmoor"]

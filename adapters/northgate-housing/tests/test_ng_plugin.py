@@ -53,3 +53,12 @@ def test_the_secret_is_never_shown() -> None:
 def test_the_token_endpoint_defaults_under_the_api() -> None:
     assert settings().token_endpoint() == "http://northgate.test/oauth/token"
     assert settings(token_url="https://login.example.org/token").token_endpoint() == "https://login.example.org/token"
+
+
+def test_trade_sor_is_keyed_by_trade_with_star_for_every_other() -> None:
+    # check-config reads "*" in a trade-keyed field as every other trade, so the adaptor must.
+    assert NorthgateSettings.model_fields["trade_sor"].json_schema_extra == {"keyed_by": "trade"}
+    chosen = settings(trade_sor={"plumbing": "20060020", "*": "99999999"})
+    assert chosen.trade_sor_code("plumbing") == "20060020"
+    assert chosen.trade_sor_code("roofing") == "99999999"
+    assert settings(trade_sor={"plumbing": "20060020"}).trade_sor_code("roofing") is None

@@ -70,3 +70,26 @@ def test_urls_defaults_and_the_secret_kept_out_of_sight() -> None:
 def test_settings_that_cannot_work_are_refused(change: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         TotalmobileSettings.model_validate({**COUNCIL_SETTINGS, **change})
+
+
+def test_work_types_and_skills_are_keyed_by_trade_with_star_for_every_other() -> None:
+    # check-config reads "*" in a trade-keyed field as every other trade, so the adaptor must.
+    for field in ("work_types", "skills"):
+        assert TotalmobileSettings.model_fields[field].json_schema_extra == {"keyed_by": "trade"}
+    settings = TotalmobileSettings.model_validate(
+        {
+            **COUNCIL_SETTINGS,
+            "work_types": {"plumbing": "RESP-PLUMB", "*": "RESPONSIVE"},
+            "skills": {"plumbing": ["PLUMBER"], "*": ["MULTI"]},
+        }
+    )
+    assert (settings.work_type("plumbing"), settings.skills_for("plumbing")) == (
+        "RESP-PLUMB",
+        ["PLUMBER"],
+    )
+    assert (settings.work_type("roofing"), settings.skills_for("roofing")) == (
+        "RESPONSIVE",
+        ["MULTI"],
+    )
+    plain = TotalmobileSettings.model_validate(COUNCIL_SETTINGS)
+    assert (plain.work_type("roofing"), plain.skills_for("roofing")) == ("roofing", ["roofing"])

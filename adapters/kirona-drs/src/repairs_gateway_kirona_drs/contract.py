@@ -24,10 +24,22 @@ TRADE_SOR = {
 }
 
 
+def _trades_of(node: Any) -> set[str]:
+    """Every ``trade`` a council document's jobs (triage leaves, SoR codes) name."""
+    if isinstance(node, dict):
+        found = {node["trade"]} if isinstance(node.get("trade"), str) else set()
+        return found.union(*(_trades_of(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_trades_of(item) for item in node))
+    return set()
+
+
 def drs_councils(builtin: dict[str, Any], endpoint: str) -> dict[str, Any]:
     """The demo councils, each with one scheduler: DRS at ``endpoint`` for every trade."""
     document = copy.deepcopy(builtin)
     for council in document["councils"]:
+        # trade_sor is keyed by trade: check-config refuses a trade the council does not have.
+        trades = _trades_of([council.get("triage"), council.get("sor_codes")])
         council["schedulers"] = [
             {
                 "name": "drs",
@@ -38,7 +50,7 @@ def drs_councils(builtin: dict[str, Any], endpoint: str) -> dict[str, Any]:
                     "login": SimulatorConfig().login,
                     "password": {"from_env": PASSWORD_VARIABLE},
                     "contract": "REPAIRS",
-                    "trade_sor": TRADE_SOR,
+                    "trade_sor": {t: code for t, code in TRADE_SOR.items() if t in trades},
                 },
             }
         ]

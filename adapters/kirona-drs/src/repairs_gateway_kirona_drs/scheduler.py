@@ -520,7 +520,7 @@ class DrsScheduler:
     # ------------------------------------------------------------------ payloads
 
     def _sor_code(self, job: Job) -> str:
-        code = job.sor_code or self._settings.trade_sor.get(job.trade)
+        code = job.sor_code or self._settings.trade_sor_code(job.trade)
         if not code:
             raise BackendRejected(
                 NOT_BOOKABLE,

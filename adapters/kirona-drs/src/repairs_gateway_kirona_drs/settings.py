@@ -16,6 +16,9 @@ DEFAULT_PRIORITIES: dict[Priority, str] = {
 }
 """DRS priority codes are configured per installation; these are common defaults."""
 
+ANY_TRADE = "*"
+"""A trade-keyed setting's key for every trade it does not name."""
+
 
 class DrsSettings(BaseModel):
     """How to reach one DRS installation and how to describe jobs to it."""
@@ -70,9 +73,12 @@ class DrsSettings(BaseModel):
         le=1000,
         description="Idle HTTP connections kept open for the next calls.",
     )
+    # Keyed by trade: check-config refuses a key that is none of the council's trades
+    # (a misspelt one would leave that trade's jobs unbookable) or one routed elsewhere.
     trade_sor: dict[str, str] = Field(
         default_factory=dict,
         description="SoR code to book by, per trade, for jobs that have no SoR code.",
+        json_schema_extra={"keyed_by": "trade"},
     )
     push_token: SecretStr | None = Field(
         default=None,
@@ -107,7 +113,11 @@ class DrsSettings(BaseModel):
                 raise ValueError(f"priority {int(priority)} has an empty DRS code")
         return value
 
+    def trade_sor_code(self, trade: str) -> str | None:
+        """The SoR code a job of ``trade`` without one is booked by: its trade's, else the
+        ``"*"`` entry's (every other trade, as check-config reads a trade-keyed field)."""
+        return self.trade_sor.get(trade, self.trade_sor.get(ANY_TRADE))
+
     def endpoint_url(self) -> str:
         """The endpoint as a plain string."""
         return str(self.endpoint)
-

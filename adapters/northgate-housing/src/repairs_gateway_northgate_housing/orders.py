@@ -22,7 +22,7 @@ def external_reference(request_reference: str, settings: NorthgateSettings) -> d
 def sor_code(request: WorksOrderRequest, settings: NorthgateSettings) -> str:
     """The job's SoR code, or the council's code for its trade; refused when neither is given
     (a works order is raised by SoR code, and guessing one would send the wrong trade)."""
-    code = request.job.sor_code or settings.trade_sor.get(request.job.trade)
+    code = request.job.sor_code or settings.trade_sor_code(request.job.trade)
     if not code:
         raise BackendRejected(
             "The repair has no Schedule of Rates code to raise a works order by.",

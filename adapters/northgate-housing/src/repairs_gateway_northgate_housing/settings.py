@@ -11,6 +11,9 @@ DEFAULT_PRIORITIES: dict[Priority, str] = {priority: str(int(priority)) for prio
 """HACT numbers its work priorities 1 (immediate) to 5 (inspection); an installation that
 uses the standard's codes needs no mapping. Others give their own per council."""
 
+ANY_TRADE = "*"
+"""A trade-keyed setting's key for every trade it does not name."""
+
 DEFAULT_DWELLING_TYPES = ("HOUSE", "FLAT", "BUNGALOW", "MAISONETTE")
 DEFAULT_COMMUNAL_TYPES = ("BLOCK", "ESTATE")
 
@@ -48,9 +51,12 @@ class NorthgateSettings(BaseModel):
         default_factory=lambda: dict(DEFAULT_PRIORITIES),
         description="The installation's priority code per job priority (1 immediate .. 5 inspection).",
     )
+    # Keyed by trade: check-config refuses a key that is none of the council's trades (a
+    # misspelt one would leave that trade's jobs without a works order).
     trade_sor: dict[str, str] = Field(
         default_factory=dict,
         description="SoR code to raise works orders by, per trade, for jobs that have none.",
+        json_schema_extra={"keyed_by": "trade"},
     )
     channel: str = Field(
         default="WEB", min_length=1, description="The source channel service requests are recorded under."
@@ -95,6 +101,11 @@ class NorthgateSettings(BaseModel):
             raise ValueError(f"property types {both} are both dwelling_types and communal_types")
         return self
 
+    def trade_sor_code(self, trade: str) -> str | None:
+        """The SoR code a works order for a job of ``trade`` without one is raised by: its
+        trade's, else the ``"*"`` entry's (every other trade, as check-config reads it)."""
+        return self.trade_sor.get(trade, self.trade_sor.get(ANY_TRADE))
+
     def api_url(self) -> str:
         """The API root as a plain string, without a trailing slash."""
         return str(self.base_url).rstrip("/")
@@ -102,4 +113,3 @@ class NorthgateSettings(BaseModel):
     def token_endpoint(self) -> str:
         """Where tokens are asked for."""
         return str(self.token_url) if self.token_url else self.api_url() + "/oauth/token"
-

@@ -8,6 +8,9 @@ from datetime import time
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+ANY_TRADE = "*"
+"""A trade-keyed setting's key for every trade it does not name."""
+
 _BAND = re.compile(r"^\s*(\d{1,2}):(\d\d)\s*-\s*(\d{1,2}):(\d\d)\s*$")
 
 DEFAULT_TIME_BANDS: dict[str, str] = {
@@ -65,12 +68,18 @@ class TotalmobileSettings(BaseModel):
     origin: str = Field(
         default="repairs-gateway", min_length=1, description="The job's origin, as planners see it."
     )
+    # Both keyed by trade: check-config refuses a key that is none of the council's trades
+    # or one routed to another scheduler; a misspelt one would silently fall back to the
+    # default (the trade's own name), which the world may not know.
     work_types: dict[str, str] = Field(
-        default_factory=dict, description="Totalmobile workType per trade (default: the trade)."
+        default_factory=dict,
+        description="Totalmobile workType per trade (default: the trade).",
+        json_schema_extra={"keyed_by": "trade"},
     )
     skills: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Skill references per trade (default: one skill named as the trade).",
+        json_schema_extra={"keyed_by": "trade"},
     )
     time_bands: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_TIME_BANDS),
@@ -116,9 +125,11 @@ class TotalmobileSettings(BaseModel):
         return f"{self.root()}/api/optimise/worlds/{self.world_id}/jobs"
 
     def work_type(self, trade: str) -> str:
-        """The workType of a trade's jobs."""
-        return self.work_types.get(trade, trade)
+        """The workType of a trade's jobs: its own, else the ``"*"`` entry's (every other
+        trade, as check-config reads a trade-keyed field), else the trade's name."""
+        return self.work_types.get(trade, self.work_types.get(ANY_TRADE, trade))
 
     def skills_for(self, trade: str) -> list[str]:
-        """The skill references a trade's jobs need."""
-        return list(self.skills.get(trade) or [trade])
+        """The skill references a trade's jobs need: its own, else the ``"*"`` entry's,
+        else one skill named as the trade."""
+        return list(self.skills.get(trade) or self.skills.get(ANY_TRADE) or [trade])

@@ -13,6 +13,7 @@ from repairs_gateway.contract.discovery import (
     OTHER_POSTCODE_OPTION,
     POSTCODE_OPTION,
     TargetData,
+    json_answer,
     no_other_council,
 )
 from repairs_gateway.contract.journey import body_of, contact, windows_of
@@ -475,9 +476,47 @@ def _new_reference(session: ContractSession, data: TargetData) -> str | None:
     return reference if isinstance(reference, str) else None
 
 
+def _staff_crossing_expected(
+    session: ContractSession, staff_key: str, other: str
+) -> tuple[tuple[int, ...], str]:
+    """The answers a staff operation on a reference of the council under test may get under
+    ``other``, and why: 404 when the staff key may use ``other`` (it reaches the lookup,
+    which must not find the reference there), 403 when it may not (refused before any
+    lookup). Either way nothing about the repair is revealed; which one applies is what the
+    implementation's own listCouncils says of the staff key."""
+    case = session.case("listCouncils", key=staff_key)
+    response = session.send(case, ISOLATION)
+    listed = json_answer(response)
+    councils = listed.get("councils") if isinstance(listed, dict) else None
+    if not isinstance(councils, list):
+        # Nothing to tell the two apart by: still neither reveals the repair.
+        return (403, 404), f"listCouncils with the staff key answered {_status(response)}, not a list"
+    ids = [str(c.get("id")) for c in councils if isinstance(c, dict)]
+    listed_ids = ", ".join(ids) or "none"
+    if other in ids:
+        return (404,), f"the staff key may use {other} (listCouncils with it lists {listed_ids})"
+    return (403,), f"the staff key is not issued for {other} (listCouncils with it lists only {listed_ids})"
+
+
+def _staff_crossing(
+    session: ContractSession, data: TargetData, reference: str, staff_key: str, other: str
+) -> None:
+    """retryRepair with the staff key, of a reference of the council under test, under ``other``."""
+    allowed, why = _staff_crossing_expected(session, staff_key, other)
+    crossed = _case_for(session, data, "retryRepair", reference, council=other)
+    _expect_status(
+        session,
+        ISOLATION,
+        crossed,
+        allowed,
+        f"retryRepair of a {session.endpoint.council} reference under {other}, where {why}",
+    )
+
+
 def authentication_and_isolation(session: ContractSession, data: TargetData) -> None:
     """No key or an unknown key: 401 everywhere. A key not issued for a council: 403 there.
-    A reference of one council: 404 under another, and nothing changes."""
+    A reference of one council: 404 under another, and nothing changes (for retryRepair,
+    403 instead when the staff key is not issued for the other council)."""
     part = ISOLATION
     endpoint = session.endpoint
     reference = _new_reference(session, data) or REFERENCE_EXAMPLE
@@ -524,14 +563,13 @@ def authentication_and_isolation(session: ContractSession, data: TargetData) -> 
             *no_other_council(endpoint.council, other, data.councils, "a reference under another council"),
         )
     else:
-        crossing = ["getRepair", "cancelRepair", "rescheduleRepair"]
-        if endpoint.staff_api_key:
-            crossing.append("retryRepair")
-        for operation in crossing:
+        for operation in ("getRepair", "cancelRepair", "rescheduleRepair"):
             crossed = _case_for(session, data, operation, reference, council=other)
             _expect_status(
                 session, part, crossed, (404,), f"{operation} of a {endpoint.council} reference under {other}"
             )
+        if endpoint.staff_api_key:
+            _staff_crossing(session, data, reference, endpoint.staff_api_key, other)
         check = session.case("getRepair", path={"reference": reference})
         still = body_of(session.send(check, part))
         status = still.get("status") if isinstance(still, dict) else None

@@ -32,11 +32,15 @@ STOP_SECONDS = 10.0
 
 
 async def _prepare(
-    database_url: str, addresses: Mapping[str, str], councils: list[str], other: str | None
+    database_url: str,
+    addresses: Mapping[str, str],
+    councils: list[str],
+    other: str | None,
+    staff_councils: list[str] | None = None,
 ) -> tuple[str, str | None, str]:
     """Migrate, import the addresses, and issue three keys: one for every council, one for
     the other council only (which must get 403 at the council under test), and a staff key
-    for every council (for the staff operations)."""
+    for ``staff_councils`` (default: every council), for the staff operations."""
     from repairs_gateway.demo.data import load_addresses
     from repairs_gateway.persistence.db import make_engine, make_sessionmaker
     from repairs_gateway.persistence.migrate import upgrade_async
@@ -49,7 +53,9 @@ async def _prepare(
         await load_addresses(sessions, addresses)
         key = await create_client(sessions, "contract suite", councils)
         other_key = await create_client(sessions, "contract suite, other council", [other]) if other else None
-        staff_key = await create_client(sessions, "contract suite, staff", councils, scope="staff")
+        staff_key = await create_client(
+            sessions, "contract suite, staff", staff_councils or councils, scope="staff"
+        )
         return key, other_key, staff_key
     finally:
         await engine.dispose()
@@ -62,6 +68,7 @@ def _serve(
     addresses: Mapping[str, str],
     other: str | None,
     folder: str,
+    staff_councils: list[str] | None,
 ) -> None:
     """The child process: build the gateway, report its port and keys, serve until stopped."""
     try:
@@ -81,7 +88,7 @@ def _serve(
             token_secret=secrets.token_urlsafe(48),
         )
         key, other_key, staff_key = asyncio.run(
-            _prepare(settings.database_url, addresses, sorted(config.councils), other)
+            _prepare(settings.database_url, addresses, sorted(config.councils), other, staff_councils)
         )
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         # Accepted connections inherit this: without it, keep-alive requests wait on delayed ACKs.
@@ -107,8 +114,11 @@ def _wait_until_up(port: int, process: Any) -> None:
 
 
 @contextmanager
-def serve_gateway(target: ContractTarget) -> Iterator[Endpoint]:
-    """Start the target's backends and the gateway wired to them; yield the endpoint."""
+def serve_gateway(target: ContractTarget, *, staff_for_every_council: bool = True) -> Iterator[Endpoint]:
+    """Start the target's backends and the gateway wired to them; yield the endpoint.
+
+    The staff key is issued for every council unless ``staff_for_every_council`` is False:
+    then for the council under test only, as a supplier's staff key may well be."""
     context = multiprocessing.get_context("spawn")
     with target.start() as environment, tempfile.TemporaryDirectory(prefix="repairs-contract-") as folder:
         primary, secondary = environment.primary, environment.secondary
@@ -122,6 +132,7 @@ def serve_gateway(target: ContractTarget) -> Iterator[Endpoint]:
                 dict(environment.addresses),
                 secondary,
                 folder,
+                None if staff_for_every_council else [primary],
             ),
             name=f"gateway on {target.name}",
             daemon=True,

@@ -107,10 +107,10 @@ async def prepare(settings: Settings, config: GatewayConfig) -> DemoKeys:
         return DemoKeys(
             key=await create_client(sessions, "demo", sorted(config.councils)),
             other=await create_client(sessions, f"demo, {OTHER_KEY_COUNCIL} only", [OTHER_KEY_COUNCIL]),
-            # For every council, not Northfield's alone: the contract suite checks that
-            # retryRepair of a Northfield reference is 404 under Southmoor, which a staff key
-            # not issued for Southmoor could never see (403 first), as the in-process run's
-            # staff key (demo/contract_gateway.py) is for every council too.
+            # For every council, so the live contract run checks that retryRepair of a
+            # Northfield reference is 404 under Southmoor (a staff key for Northfield alone
+            # would get 403 there, which the suite accepts too), as the in-process run's
+            # staff key (demo/contract_gateway.py) is for every council by default.
             staff=await create_client(sessions, "demo, staff", sorted(config.councils), scope=STAFF),
         )
     finally:

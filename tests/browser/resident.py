@@ -96,19 +96,21 @@ class Resident:
         self.continue_()
 
     def windows(self) -> list[Window]:
-        """The appointment windows offered on this page, in order."""
+        """The appointment windows offered on this page, in order, each with the day heading
+        it is listed under."""
         expect(self.page.locator("h1")).to_contain_text("When can we come?")
-        radios = self.page.locator('input[type="radio"][name="windowId"]')
-        found = []
-        for index in range(radios.count()):
-            radio = radios.nth(index)
-            label = self.page.locator(f'label[for="{radio.get_attribute("id")}"]')
-            found.append(Window(str(radio.get_attribute("value")), " ".join(label.inner_text().split())))
-        return found
+        found: list[dict[str, str]] = self.page.locator('input[type="radio"][name="windowId"]').evaluate_all(
+            WINDOW_RADIOS
+        )
+        return [Window(radio["value"], " ".join(radio["name"].split()), radio["day"]) for radio in found]
 
     def later_dates(self) -> None:
         """Follow "Later dates"."""
         self.page.get_by_role("link", name="Later dates").click()
+
+    def earlier_dates(self) -> None:
+        """Follow "Earlier dates"."""
+        self.page.get_by_role("link", name="Earlier dates").click()
 
     def choose_window(self, window: Window) -> None:
         """Choose ``window`` and continue."""
@@ -157,17 +159,52 @@ class Resident:
         return heading, match.group(0)
 
 
+# Each window radio's value, its label's text (its day, hidden but read out, then its time)
+# and the day heading it is listed under.
+WINDOW_RADIOS = """radios => radios.map(radio => {
+    let heading = radio.closest('.govuk-form-group').previousElementSibling;
+    while (heading && heading.tagName !== 'H2') heading = heading.previousElementSibling;
+    return {
+        value: radio.value,
+        name: document.querySelector(`label[for="${radio.id}"]`).textContent,
+        day: heading ? heading.textContent.trim() : '',
+    };
+})"""
+
+
 @dataclass(frozen=True, slots=True)
 class Window:
-    """An appointment window as the page offers it: the radio's value and its words."""
+    """An appointment window as the page offers it: the radio's value, its label as a screen
+    reader reads it ("Monday 7 December, Morning (8am to midday)") and its day's heading."""
 
     value: str
     text: str
+    heading: str
 
     @property
     def day(self) -> date:
-        """The day it is on, as the page writes it ("Monday 7 December 2026, Morning ...")."""
-        return datetime.strptime(self.text.split(",")[0], "%A %d %B %Y").date()
+        """The day it is on, from its heading: "Monday 7 December" is this year's or next
+        year's, whichever falls on a Monday ("Monday 4 January 2027" says its year)."""
+        if re.search(r"\d{4}$", self.heading):
+            return datetime.strptime(self.heading, "%A %d %B %Y").date()
+        today = datetime.now(LONDON).date()
+        for year in (today.year, today.year + 1):
+            # A date falls on another weekday in the next year, so only one year fits.
+            day = datetime.strptime(f"{self.heading} {year}", "%A %d %B %Y").date()
+            if f"{day:%A}" == self.heading.split()[0]:
+                return day
+        raise AssertionError(f"no day in this year or the next is {self.heading!r}")
+
+    @property
+    def slot(self) -> str:
+        """Its label and times, as shown under the day: "Morning (8am to midday)"."""
+        return self.text.split(", ", 1)[1]
+
+    @property
+    def in_full(self) -> str:
+        """How the later pages write it: "Monday 7 December 2026, Morning (8am to midday)"."""
+        return f"{self.day:%A} {self.day.day} {self.day:%B %Y}, {self.slot}"
+
 
 # The focused element, if it is what ``want`` describes: a CSS selector, or a button or link
 # whose text is ``text``.
@@ -228,6 +265,18 @@ class KeyboardResident:
     def continue_(self) -> None:
         """Tab to the Continue button and press Enter."""
         self.follow("Continue")
+
+
+def assert_confirmed_once(page: Page, window: Window) -> None:
+    """The confirmation says when the visit is once, on the clock GOV.UK writes (8am,
+    midday: no 24-hour times), and tells the resident to keep the reference once."""
+    said = " ".join(page.locator("main").inner_text().split())
+    day = f"{window.day:%A} {window.day.day} {window.day:%B}"
+    assert said.count(day) == 1, f"the day {day!r} is not said once: {said!r}"
+    start, end = re.findall(r"\(([^()]+) to ([^()]+)\)$", window.slot)[0]
+    assert start in said and end in said, f"{window.slot!r} is not on the confirmation: {said!r}"
+    assert not re.search(r"\b\d{2}:\d{2}\b", said), f"a 24-hour time on the confirmation: {said!r}"
+    assert said.lower().count("keep your reference") <= 1, said
 
 
 def assert_booked_in(api: Api, reference: str, window: Window) -> None:

@@ -91,13 +91,13 @@ def test_a_repair_is_found_moved_to_another_time_and_cancelled(
         page.get_by_role("button", name="Choose another time").click()
         offered = resident.windows()
         resident.seen("move-windows")
-        other = next(window for window in offered if window.text != first_appointment)
+        other = next(window for window in offered if window.in_full != first_appointment)
         resident.page.get_by_role("radio", name=other.text, exact=True).check()
         resident.press("Book this appointment")
         expect(page.locator(".govuk-notification-banner")).to_contain_text(
-            f"Your appointment is now {other.text}"
+            f"Your appointment is now {other.in_full}"
         )
-        assert summary(page)["Appointment"] == other.text
+        assert summary(page)["Appointment"] == other.in_full
         resident.seen("repair-moved")
         moved = api.repair(reference)
         assert moved["status"] == "booked"

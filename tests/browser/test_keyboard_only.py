@@ -43,7 +43,7 @@ def test_a_repair_is_reported_and_booked_with_the_keyboard_alone(
     keys.type_into("UK phone number", "07700 900321")
     keys.choose("Phone call")
     keys.continue_()
-    assert reader.answers()["Appointment"] == window.text
+    assert reader.answers()["Appointment"] == window.in_full
     keys.follow("Book this appointment")
 
     heading, reference = reader.confirmation()
@@ -72,7 +72,7 @@ def test_a_repair_is_found_moved_and_cancelled_with_the_keyboard_alone(
     keys.choose(window.text)
     keys.follow("Book this appointment")
     banner = page.locator(".govuk-notification-banner")
-    expect(banner).to_contain_text(f"Your appointment is now {window.text}")
+    expect(banner).to_contain_text(f"Your appointment is now {window.in_full}")
     assert_booked_in(northfield_api, reference, window)
 
     keys.follow("Cancel this repair")

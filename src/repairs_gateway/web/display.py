@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-# History times come in UTC; residents read them on UK clocks, and every council the
-# standard serves is in the UK.
+# History times and windows may come in UTC; residents read them on UK clocks, and every
+# council the standard serves is in the UK.
 RESIDENTS_ZONE = ZoneInfo("Europe/London")
+
+# A time on the 24-hour clock in the API's free text ("between 08:00 and 12:00"); not part of
+# a longer number or a date-time (a colon, digit or "T" either side).
+TWENTY_FOUR_HOUR = re.compile(r"(?<![\d:T])([01]\d|2[0-3]):([0-5]\d)(?![\d:])")
 
 
 def address_text(address: dict[str, Any]) -> str:
@@ -27,16 +32,41 @@ def clock(moment: datetime) -> str:
     return f"{hour}{suffix}" if moment.minute == 0 else f"{hour}:{moment.minute:02d}{suffix}"
 
 
-def day_text(moment: datetime) -> str:
+def day_text(moment: datetime | date) -> str:
     """A date as GOV.UK writes it: Monday 11 January 2027."""
     return f"{moment:%A} {moment.day} {moment:%B %Y}"
 
 
+def short_day_text(day: date, today: date) -> str:
+    """A day among the next few weeks': Monday 7 December, with the year only when it is
+    not this year's (so that a January day offered in December is not read as last one's)."""
+    return f"{day:%A} {day.day} {day:%B}" + (f" {day.year}" if day.year != today.year else "")
+
+
+def uk_time(value: object) -> datetime:
+    """A timestamp from the API on the UK clock (one without an offset is taken as it is)."""
+    moment = datetime.fromisoformat(str(value))
+    return moment.astimezone(RESIDENTS_ZONE) if moment.tzinfo is not None else moment
+
+
+def slot_text(window: dict[str, Any]) -> str:
+    """A window's label and times, without its day: Morning (8am to midday)."""
+    start, end = uk_time(window["start"]), uk_time(window["end"])
+    return f"{window.get('label', '')} ({clock(start)} to {clock(end)})"
+
+
 def window_text(window: dict[str, Any]) -> str:
-    """An appointment window in words, in the council's time the API gives."""
-    start = datetime.fromisoformat(str(window["start"]))
-    end = datetime.fromisoformat(str(window["end"]))
-    return f"{day_text(start)}, {window.get('label', '')} ({clock(start)} to {clock(end)})"
+    """An appointment window in words, on the UK clock: the API may send it in UTC, which
+    from March to October is an hour behind the resident's."""
+    return f"{day_text(uk_time(window['start']))}, {slot_text(window)}"
+
+
+def clock_words(text: str) -> str:
+    """The API's free text with its 24-hour times written as GOV.UK writes times (08:00 as
+    8am, 12:00 as midday); nothing else in it changes."""
+    return TWENTY_FOUR_HOUR.sub(
+        lambda found: clock(datetime(2000, 1, 1, int(found.group(1)), int(found.group(2)))), text
+    )
 
 
 def moment_text(value: str) -> str:

@@ -4,12 +4,14 @@ moving one. The API's cursors stay in the session: the page's URL holds only its
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
-from repairs_gateway.web.display import window_text
+from repairs_gateway.web.display import RESIDENTS_ZONE, short_day_text, slot_text, uk_time
 from repairs_gateway.web.site import site_of
 
 # Each page's cursor is kept in the session cookie, which browsers cap at 4 KB: ten pages
@@ -72,6 +74,33 @@ async def find_window(request: Request, search: WindowSearch, page: int, key: st
     return None
 
 
+def days_of(found: dict[str, Any]) -> list[dict[str, Any]]:
+    """The page's windows grouped by their day on the UK clock, in the API's order: each day
+    a heading and its radios. A radio's label starts with its day, hidden but read out, so a
+    screen reader moving from radio to radio hears which day each "Morning" is on."""
+    today = datetime.now(RESIDENTS_ZONE).date()
+    days: list[dict[str, Any]] = []
+    number = 0
+    for day in found.get("days", []):
+        for window in day.get("windows", []):
+            heading = short_day_text(uk_time(window["start"]).date(), today)
+            if not days or days[-1]["heading"] != heading:
+                days.append({"heading": heading, "items": []})
+            number += 1
+            days[-1]["items"].append(
+                {
+                    "value": window_key(window),
+                    "html": Markup('<span class="govuk-visually-hidden">{}, </span>{}').format(
+                        heading, slot_text(window)
+                    ),
+                    # One group of radios across the days: the first is "windowId", which
+                    # the error summary links to.
+                    "id": "windowId" if number == 1 else f"windowId-{number}",
+                }
+            )
+    return days
+
+
 async def show_windows(
     request: Request,
     search: WindowSearch,
@@ -84,21 +113,17 @@ async def show_windows(
     chosen: str | None = None,
     without_window: bool = False,
 ) -> Response:
-    """The windows page: one radio per window, "Later dates" while the API has more, and,
-    for a new report, the choice to go on without a time when none suits."""
+    """The windows page: one radio per window under a heading per day, "Later dates" while
+    the API has more, and, for a new report, the choice to go on without a time when none
+    suits."""
     page, found = await fetch_page(request, search, page)
-    items = [
-        {"value": window_key(window), "text": window_text(window)}
-        for day in found.get("days", [])
-        for window in day.get("windows", [])
-    ]
     return await site_of(request).render(
         request,
         "windows.html",
         status=400 if errors else 200,
         errors=errors or {},
         title="When can we come?",
-        items=items,
+        days=days_of(found),
         chosen=chosen,
         page=page,
         action=url,

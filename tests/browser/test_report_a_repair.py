@@ -12,9 +12,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from browser_support import EASTBROOK, NORTHFIELD, Api, DrsControls, PageChecks, Stack
-from resident import LONDON, Resident, Window, assert_booked_in
+from resident import LONDON, Resident, Window, assert_booked_in, assert_confirmed_once
 
 pytestmark = pytest.mark.xdist_group("browser")
+
 
 def report_with_a_later_window(
     resident: Resident,
@@ -57,13 +58,13 @@ def report_with_a_later_window(
     assert answers_shown["Address"].startswith(address)
     assert answers_shown["Problem"] == ": ".join(answers)
     assert answers_shown["Description"] == "Water will not drain from the kitchen sink since Monday."
-    assert answers_shown["Appointment"] == chosen.text
+    assert answers_shown["Appointment"] == chosen.in_full
     assert answers_shown["Contact me by"] == "Text message"
     resident.press("Book this appointment")
 
     heading, reference = resident.confirmation()
     assert heading == "Repair booked"
-    expect(resident.page.locator("main")).to_contain_text(chosen.text)
+    assert_confirmed_once(resident.page, chosen)
     resident.seen("confirmation")
     return chosen, reference
 
@@ -141,7 +142,7 @@ def reach_check_answers(
     chosen = resident.windows()[0]
     resident.choose_window(chosen)
     resident.give_contact("Alex Resident", "07700 900456", "Phone call")
-    assert resident.answers()["Appointment"] == chosen.text
+    assert resident.answers()["Appointment"] == chosen.in_full
     return chosen
 
 
@@ -179,7 +180,7 @@ def test_a_window_taken_meanwhile_is_said_and_the_other_times_offered(
 
     # Another time, and the report goes through with the answers already given.
     resident.choose_window(offered[0])
-    assert resident.answers()["Appointment"] == offered[0].text
+    assert resident.answers()["Appointment"] == offered[0].in_full
     resident.press("Book this appointment")
     heading, reference = resident.confirmation()
     assert heading == "Repair booked"

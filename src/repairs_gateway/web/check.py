@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from repairs_gateway.web.api_client import ApiProblem, repair_form
-from repairs_gateway.web.display import moment_text, triage_labels, window_text
+from repairs_gateway.web.display import clock_words, moment_text, triage_labels, window_text
 from repairs_gateway.web.forms import field_errors, read_form
 from repairs_gateway.web.site import redirect, site_of, take_flash
 from repairs_gateway.web.windows import GONE, TAKEN, WindowSearch, find_window, page_number, show_windows
@@ -116,6 +116,7 @@ async def repair_page(request: Request, reference: str) -> Response:
         tag_text=tag_text,
         tag_class=tag_class,
         appointment=window_text(repair["appointment"]) if repair.get("appointment") else None,
+        next_steps=clock_words(str(repair.get("nextSteps") or "")),
         history=history,
         changeable=repair.get("status") in CHANGEABLE,
         notice=take_flash(request),

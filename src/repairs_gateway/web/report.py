@@ -14,9 +14,12 @@ from starlette.responses import Response
 from repairs_gateway.web.api_client import ApiProblem
 from repairs_gateway.web.display import (
     address_text,
+    clock_words,
     find_option,
+    short_day_text,
     triage_labels,
     triage_node,
+    uk_time,
     window_text,
 )
 from repairs_gateway.web.forms import PAGE_OF_FIELD, field_errors, read_form
@@ -508,12 +511,15 @@ async def send_report(request: Request) -> Response:
                 await asyncio.sleep(IN_PROGRESS_WAIT_SECONDS)
                 continue
             return await _refused(request, problem)
+    # The appointment's day as next steps would write it, without the year ("Monday 7 December").
+    day = uk_time(repair["appointment"]["start"]).date() if repair.get("appointment") else None
     request.session["done"] = {
         "reference": repair.get("reference"),
         "status": repair.get("status"),
         "joined": status == 200,
         "nextSteps": repair.get("nextSteps", ""),
         "appointment": window_text(repair["appointment"]) if repair.get("appointment") else None,
+        "appointmentDay": short_day_text(day, today=day) if day else None,
     }
     request.session.pop("report", None)
     request.session.pop("report_cursors", None)
@@ -562,4 +568,20 @@ async def done_page(request: Request) -> Response:
         heading = "Repair booked"
     else:
         heading = "Repair reported"
-    return await site_of(request).render(request, "done.html", title=heading, heading=heading, done=done)
+    steps = clock_words(str(done.get("nextSteps") or ""))
+    reference = str(done.get("reference") or "")
+    day = str(done.get("appointmentDay") or "")
+    # Each thing once: the API's next steps usually name the visit's day and time, and the
+    # reference, which the panel shows. The site adds the appointment only when they do
+    # not name its day (any implementation may word them its own way), and the reference
+    # only in the panel.
+    return await site_of(request).render(
+        request,
+        "done.html",
+        title=heading,
+        heading=heading,
+        reference=reference,
+        steps=steps,
+        appointment=done.get("appointment") if not day or day not in steps else None,
+        steps_name_reference=bool(reference) and reference in steps,
+    )

@@ -205,6 +205,30 @@ async def test_count_holds_that_many_calls_and_release_disarms_the_rest(
     assert answer.status == "success", answer.error
 
 
+async def test_fail_answers_that_many_calls_503_without_carrying_them_out(
+    http: httpx.AsyncClient, sim: DrsSimulator
+) -> None:
+    session = await open_session(http)
+    failing = await http.post("/_simulator/fail", json={"operation": "createOrder", "count": 2})
+    assert failing.json() == {"operation": "createOrder", "failing": 2}
+    # A retrying gateway meets DRS down at every try, then DRS is back.
+    assert (await create_order(http, session, "EB-81")).http_status == 503
+    assert (await create_order(http, session, "EB-81")).http_status == 503
+    assert await orders(http) == []
+    assert (await create_order(http, session, "EB-81")).status == "success"
+    assert sim.state.calls["createOrder"] == 3
+
+
+async def test_fail_with_count_0_forgets_the_failures_not_yet_met(http: httpx.AsyncClient) -> None:
+    session = await open_session(http)
+    await http.post("/_simulator/fail", json={"operation": "createOrder", "count": 3})
+    forgotten = await http.post("/_simulator/fail", json={"operation": "createOrder", "count": 0})
+    assert forgotten.json() == {"operation": "createOrder", "forgotten": 3}
+    assert (await create_order(http, session, "EB-82")).status == "success"
+    refused = await http.post("/_simulator/fail", json={"operation": "nothing", "count": 1})
+    assert refused.status_code == 422
+
+
 async def test_holds_are_per_operation_and_phase(http: httpx.AsyncClient) -> None:
     session = await open_session(http)
     await hold(http, "scheduleBooking", "before")

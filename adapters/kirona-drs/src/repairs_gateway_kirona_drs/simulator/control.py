@@ -8,6 +8,10 @@ and move a booking along its life cycle:
 - ``POST /_simulator/hold`` ``{"operation", "phase": "before"|"after", "count": 1}``;
 - ``GET  /_simulator/held``: the calls held now, and the holds armed but not yet taken;
 - ``POST /_simulator/release`` ``{"drop": false}``: let every held call go on (or drop it);
+- ``POST /_simulator/fail`` ``{"operation", "count": 1}``: answer the next ``count`` calls of
+  ``operation`` 503 without carrying them out, as DRS down would (a gateway that retries a
+  call meets the outage each time, which a single dropped hold cannot show); ``count`` 0
+  forgets the failures not yet met;
 - ``POST /_simulator/orders/{primaryOrderNumber}/status``
   ``{"status"?, "start"?, "end"?, "bookingId"?}``: what an operative or a contractor did
   (pushed as a ``bookingConfirmation`` to the callback, when one is set);
@@ -36,6 +40,7 @@ from .state import LONDON, DrsError, DrsState, SimBooking, SimOrder
 
 PREFIX = "/_simulator"
 HOLD_LIMIT_SECONDS = 300.0
+MAX_FAILURES = 100  # a bound, so a mistyped count cannot queue failures without end
 """A call held longer than this is dropped, so a test that never releases it cannot keep
 the server from shutting down."""
 
@@ -207,6 +212,21 @@ def control_routes(state: DrsState, holds: Holds, pushes: Pushes | None = None) 
         # sees what they did.
         return JSONResponse(await holds.release(drop=drop))
 
+    async def fail(request: Request) -> Response:
+        body = await _body(request)
+        operation = body.get("operation")
+        if operation not in OPERATIONS:
+            raise _ControlError(f"operation must be one of {', '.join(OPERATIONS)}")
+        count = body.get("count", 1)
+        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_FAILURES:
+            raise _ControlError(f"count must be a whole number from 0 to {MAX_FAILURES}")
+        if count == 0:
+            forgotten = state.clear_failures(operation)
+            return JSONResponse({"operation": operation, "forgotten": forgotten})
+        for _ in range(count):
+            state.fail_next(operation, transport="http503")
+        return JSONResponse({"operation": operation, "failing": count})
+
     async def set_status(request: Request) -> Response:
         number = request.path_params["number"]
         body = await _body(request)
@@ -267,6 +287,7 @@ def control_routes(state: DrsState, holds: Holds, pushes: Pushes | None = None) 
         Route(f"{PREFIX}/hold", guarded(hold), methods=["POST"]),
         Route(f"{PREFIX}/held", guarded(held), methods=["GET"]),
         Route(f"{PREFIX}/release", guarded(release), methods=["POST"]),
+        Route(f"{PREFIX}/fail", guarded(fail), methods=["POST"]),
         Route(f"{PREFIX}/callback", guarded(set_callback), methods=["POST"]),
         Route(f"{PREFIX}/callback", guarded(callback), methods=["GET"]),
     ]

@@ -241,6 +241,10 @@ class DrsState:
             InjectedFailure(status=status, message=message, transport=transport)
         )
 
+    def clear_failures(self, operation: str) -> int:
+        """Forget the failures still queued for ``operation``; answers how many there were."""
+        return len(self._failures.pop(operation, ()))
+
     def take_failure(self, operation: str) -> InjectedFailure | None:
         """The failure queued for this call of ``operation``, if any."""
         queue = self._failures.get(operation)

@@ -104,7 +104,7 @@ async def repair_page(request: Request, reference: str) -> Response:
     labels = triage_labels(await site.triage(), str(repair["triagePath"])) if repair.get("triagePath") else []
     tag_text, tag_class = STATUS_TAG.get(str(repair.get("status")), (str(repair.get("status")), ""))
     history = [
-        {"when": moment_text(str(event["at"])), "what": event.get("description", "")}
+        {"when": moment_text(str(event["at"])), "what": clock_words(str(event.get("description", "")))}
         for event in reversed(repair.get("history", []))
     ]
     return await site.render(

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from repairs_gateway.domain.references import new_reference
+from repairs_gateway.web.display import clock_words
 
 from gateway_support import Gateway
 from journey import NORTHFIELD, create, first_window, repair_body, windows
@@ -40,8 +41,10 @@ async def test_a_repair_is_found_by_reference_and_postcode_with_its_status_and_h
     said = text(page)
     assert "Booked" in said
     assert "Kitchen: Sink or taps: The sink is blocked" in said
+    # The API's words, with its 24-hour times as GOV.UK writes times ("between 8am and midday").
     for event in repair["history"]:  # type: ignore[attr-defined]
-        assert event["description"] in said
+        assert clock_words(event["description"]) in said
+    assert not re.search(r"\b\d\d:\d\d\b", said)
 
 
 async def test_a_wrong_postcode_gets_the_same_answer_as_an_unknown_reference(gateway: Gateway) -> None:

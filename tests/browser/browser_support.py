@@ -8,10 +8,13 @@ Nothing here downloads a browser or reaches beyond 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import secrets
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,6 +170,44 @@ def running_stack(folder: Path, councils: tuple[str, ...]) -> Iterator[Stack]:
         yield Stack(gateway, key, drs, sites, tuple(logs))
 
 
+@contextmanager
+def gateway_refusing_repeats(folder: Path) -> Iterator[Stack]:
+    """A gateway whose Northfield refuses a repeated report at a home (``duplicates:
+    refuse_at_homes``, which no demo council turns on: the demo would otherwise refuse its
+    own tryouts' second run) and a resident site for it, both served in this process on
+    loopback; the demo's councils and addresses otherwise."""
+    from repairs_gateway.api.app import create_app
+    from repairs_gateway.config.loader import parse_config
+    from repairs_gateway.demo.data import demo_config_path, demo_document
+    from repairs_gateway.demo.run import prepare
+    from repairs_gateway.serving import serve_asgi
+    from repairs_gateway.settings import Settings
+    from repairs_gateway.web.app import create_web_app
+    from repairs_gateway.web.command import default_assets
+
+    document = demo_document()
+    for council in document["councils"]:
+        if council["id"] == NORTHFIELD:
+            council["duplicates"] = {"refuse_at_homes": True}
+    config = parse_config(document, environ={})
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{folder / 'gateway.db'}",
+        config_file=demo_config_path(),
+        token_secret=secrets.token_urlsafe(48),
+    )
+    # Playwright's sync API marks this thread's event loop as running: the set-up (migrations,
+    # addresses, keys) runs on a thread of its own.
+    with ThreadPoolExecutor(1) as pool:
+        key = pool.submit(asyncio.run, prepare(settings, config)).result().key
+    with ExitStack() as stack:
+        gateway = stack.enter_context(serve_asgi(create_app(settings, config), "gateway refusing repeats"))
+        # Used on the site's own event loop (its server's thread), as the demo's sites use theirs.
+        client = httpx.AsyncClient(base_url=gateway, timeout=35.0)
+        site_app = create_web_app(client, NORTHFIELD, key, secrets.token_urlsafe(48), default_assets())
+        site = stack.enter_context(serve_asgi(site_app, "site refusing repeats"))
+        yield Stack(gateway, key, "", {NORTHFIELD: site}, ())
+
+
 # ----------------------------------------------------------------------- the API and DRS
 
 
@@ -224,6 +265,7 @@ class DrsControls:
 
     def __init__(self, base: str) -> None:
         self.http = httpx.Client(base_url=base, timeout=30)
+        self.failing: set[str] = set()
 
     def hold(self, operation: str, count: int = 1) -> None:
         """Hold the next ``count`` calls of ``operation`` before DRS carries them out."""
@@ -245,10 +287,24 @@ class DrsControls:
         """Discard every held call (DRS answers it 503) and disarm the holds left."""
         self.http.post("/_simulator/release", json={"drop": True}).raise_for_status()
 
+    def fail(self, operation: str, count: int) -> None:
+        """Answer the next ``count`` calls of ``operation`` 503, as DRS down would: the
+        gateway retries calls that are safe to repeat, and meets the outage at every try."""
+        answer = self.http.post("/_simulator/fail", json={"operation": operation, "count": count})
+        assert answer.status_code == 200, answer.text
+        self.failing.add(operation)
+
+    def recover(self) -> None:
+        """DRS is back: the failures ``fail`` queued and not yet met are forgotten."""
+        for operation in sorted(self.failing):
+            self.http.post("/_simulator/fail", json={"operation": operation, "count": 0}).raise_for_status()
+        self.failing.clear()
+
     def close(self) -> None:
-        """Let anything still held go, and close the connection pool."""
+        """Let anything still held go, forget failures not yet met, and close the pool."""
         try:
             self.drop_held()
+            self.recover()
         finally:
             self.http.close()
 

@@ -180,9 +180,7 @@ GatewayBuilder = Callable[..., Any]
 
 
 @pytest.fixture(name="make_notify_gateway")
-async def make_notify_gateway_fixture(
-    database_url: str, notify_sim: Notify
-) -> AsyncIterator[GatewayBuilder]:
+async def make_notify_gateway_fixture(database_url: str, notify_sim: Notify) -> AsyncIterator[GatewayBuilder]:
     """Builds gateways on the test database whose Northfield sends through the simulator:
     ``await make_notify_gateway(send=[...], quiet_hours={...})``."""
     await empty_tables(database_url)

@@ -171,4 +171,3 @@ def test_an_unknown_region_is_refused_naming_the_field_and_the_choices() -> None
     assert "bank_holidays" in problem
     for choice in ("england-and-wales", "scotland", "northern-ireland", "none"):
         assert choice in problem
-

@@ -54,9 +54,7 @@ class HazardousHms:
 @pytest.fixture
 async def hazardous(make_gateway: Any) -> tuple[Gateway, HazardousHms]:
     hms = HazardousHms()
-    plugin = AdapterPlugin(
-        "hazardous-hms", frozenset({"works_orders"}), NoSettings, lambda _s, _c: hms
-    )
+    plugin = AdapterPlugin("hazardous-hms", frozenset({"works_orders"}), NoSettings, lambda _s, _c: hms)
     document = demo_document()
     document["councils"][0]["works_orders"] = {"adapter": "hazardous-hms"}
     gateway: Gateway = await make_gateway(document=document, plugins={"hazardous-hms": plugin})

@@ -35,6 +35,7 @@ from repairs_gateway.resilience import (
 
 log = logging.getLogger("repairs_gateway.backend")
 
+
 @dataclass
 class CouncilRuntime:
     """One council, ready to serve."""

@@ -116,8 +116,7 @@ class WorksOrderConformance:
         with pytest.raises(AdapterError) as raised:
             await works_order_harness.sink.raise_order(order_request(works_order_harness, job=job))
         assert isinstance(raised.value, BackendRejected), (
-            f"a refused job raised {type(raised.value).__name__}: {raised.value}; "
-            "it must be BackendRejected"
+            f"a refused job raised {type(raised.value).__name__}: {raised.value}; it must be BackendRejected"
         )
 
     async def test_a_cancelled_order_is_closed_and_cancelling_twice_is_no_error(

@@ -103,4 +103,3 @@ def _no_answer(session: ContractSession) -> str:
             reason = _SYSTEM_REASON.search(message)
             return reason.group(1) if reason else message.split(":", 1)[0]
     return "no response"
-

@@ -214,9 +214,7 @@ class Report:
         """The report as text for a person; optionally only some operations or parts.
         ``partial_accepted``: the caller accepts a run where some parts did not run."""
         if self.stopped is not None:
-            return "\n".join(
-                [f"Repairs API contract test of {self.target}", "", f"STOPPED: {self.stopped}"]
-            )
+            return "\n".join([f"Repairs API contract test of {self.target}", "", f"STOPPED: {self.stopped}"])
         wanted_ops = set(operations) if operations is not None else None
         wanted_parts = set(parts) if parts is not None else None
         shown = [

@@ -262,9 +262,7 @@ class RepairContact(Base):
     __tablename__ = "repair_contacts"
     __table_args__ = (
         # A report that joined a repair keeps its Idempotency-Key, so a retry replays the join.
-        UniqueConstraint(
-            "client_id", "idempotency_key", "repair_id", name="uq_repair_contacts_idempotency"
-        ),
+        UniqueConstraint("client_id", "idempotency_key", "repair_id", name="uq_repair_contacts_idempotency"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -143,4 +143,3 @@ class UhDiarySettings(UhConnection):
         default=True,
         description="Send the job's SoR code with GetDiarySlotsByDate, so UH offers its trade.",
     )
-

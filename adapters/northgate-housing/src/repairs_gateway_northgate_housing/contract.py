@@ -33,8 +33,7 @@ def start() -> Iterator[TargetEnvironment]:
         from repairs_gateway_totalmobile.simulator import TotalmobileSimulator
     except ImportError as missing:
         raise TargetError(
-            "the northgate-totalmobile target needs the totalmobile adaptor: "
-            "pip install repairs-gateway-totalmobile"
+            "the northgate-totalmobile target needs the totalmobile adaptor: pip install repairs-gateway-totalmobile"
         ) from missing
     northgate = NorthgateSimulator(replace(SimulatorConfig(), requests_per_second=SUITE_RATE, seed=1))
     totalmobile = TotalmobileSimulator(TotalmobileConfig(seed=1))

@@ -56,7 +56,7 @@ def test_a_booked_event_names_its_window_in_the_residents_words() -> None:
     [(kind, detail)] = events_for("booking", "booked", NONE, (MON_8, MON_12), "Morning")
     assert (
         describe(kind, detail, LONDON)
-        == "An appointment was booked for Monday 7 December between 08:00 and 12:00."
+        == "An appointment was booked for Monday 7 December between 8am and midday."
     )
     assert EventKind.NEEDS_ATTENTION not in RESIDENT_EVENTS
 

@@ -90,7 +90,14 @@ def spoken(start: str, end: str) -> str:
     """An appointment as the gateway writes it for a resident (local time)."""
     s = datetime.fromisoformat(start).astimezone(LONDON)
     e = datetime.fromisoformat(end).astimezone(LONDON)
-    return f"{s:%A %-d %B} between {s:%H:%M} and {e:%H:%M}"
+    return f"{s:%A %-d %B} between {_said(s)} and {_said(e)}"
+
+
+def _said(moment: datetime) -> str:
+    """8am, 4:30pm, midday: GOV.UK's style, worked out apart from the gateway's own code."""
+    if (moment.hour, moment.minute) == (12, 0):
+        return "midday"
+    return (f"{moment:%-I%p}" if moment.minute == 0 else f"{moment:%-I:%M%p}").lower()
 
 
 async def add_event(gateway: Gateway, reference: str, kind: EventKind, status: str | None = None) -> None:

@@ -41,7 +41,7 @@ async def test_booking_a_window_answers_a_readable_reference_and_the_appointment
     assert repair["status"] == "booked"
     assert repair["appointment"] == {"start": window["start"], "end": window["end"], "label": window["label"]}
     assert repair["job"] == {"sorCode": "20060020", "trade": "plumbing", "priority": 4, "durationMinutes": 60}
-    assert "between 08:00 and 12:00" in repair["nextSteps"]
+    assert "between 8am and midday" in repair["nextSteps"]
     assert response.headers["location"] == f"{NORTHFIELD}/repairs/{repair['reference']}"
 
     fetched = await gateway.client.get(response.headers["location"], headers=gateway.auth())

@@ -7,6 +7,7 @@ from typing import Any
 
 from repairs_gateway.api.schemas import AppointmentOut, HistoryEventOut, JobOut, RepairOut
 from repairs_gateway.config.schema import TriageNodeSpec
+from repairs_gateway.domain.clock import between
 from repairs_gateway.domain.history import describe
 from repairs_gateway.domain.repair import public_status
 from repairs_gateway.persistence.models import Repair
@@ -23,8 +24,8 @@ def next_steps(row: Repair, council: CouncilRuntime) -> str:
         start = row.window_start.astimezone(council.zone)
         end = row.window_end.astimezone(council.zone)
         return (
-            f"An operative will visit on {start:%A %-d %B} between {start:%H:%M} and "
-            f"{end:%H:%M}. Keep your reference {row.reference} to check, change or cancel it."
+            f"An operative will visit on {between(start, end)}. "
+            f"Keep your reference {row.reference} to check, change or cancel it."
         )
     if row.status == "in_progress":
         return "Work on your repair is under way."
@@ -58,7 +59,7 @@ def joined_steps(row: Repair, council: CouncilRuntime, channel: str) -> str:
     if row.status in ("booked", "in_progress") and row.window_start and row.window_end:
         start = row.window_start.astimezone(council.zone)
         end = row.window_end.astimezone(council.zone)
-        words += f" An operative will visit on {start:%A %-d %B} between {start:%H:%M} and {end:%H:%M}."
+        words += f" An operative will visit on {between(start, end)}."
     return words
 
 

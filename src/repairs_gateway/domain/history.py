@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from repairs_gateway.domain.clock import between
 from repairs_gateway.domain.repair import RepairStatus
 
 
@@ -91,4 +92,4 @@ def _when(detail: dict[str, Any], zone: ZoneInfo) -> str:
         return ""
     start = datetime.fromisoformat(detail["start"]).astimezone(zone)
     end = datetime.fromisoformat(detail["end"]).astimezone(zone)
-    return f"{start:%A %-d %B} between {start:%H:%M} and {end:%H:%M}"
+    return between(start, end)

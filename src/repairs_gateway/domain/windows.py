@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime, time
 from typing import Protocol
 
+from repairs_gateway.domain.clock import span
+
 NOON = time(12, 0)
 
 
@@ -29,7 +31,7 @@ def default_label(start: datetime, end: datetime) -> str:
         return "Afternoon"
     if (end - start).total_seconds() >= 6 * 3600:
         return "All day"
-    return f"{start:%H:%M} to {end:%H:%M}"
+    return span(start, end)
 
 
 def label_for(start: datetime, end: datetime, allowed: Sequence[NamedWindow]) -> str | None:

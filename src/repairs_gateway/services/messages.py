@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from repairs_gateway.domain import clock
 from repairs_gateway.domain.history import EventKind
 from repairs_gateway.domain.messages import (
     FOR_RESIDENTS,
@@ -354,9 +355,7 @@ def _personalisation(council: CouncilRuntime, repair: Repair, detail: dict[str, 
     date_text = time_text = when = ""
     if start is not None and end is not None:
         start, end = start.astimezone(zone), end.astimezone(zone)
-        date_text = f"{start:%A %-d %B}"
-        time_text = f"{start:%H:%M} to {end:%H:%M}"
-        when = f"{date_text} between {start:%H:%M} and {end:%H:%M}"
+        date_text, time_text, when = clock.day(start), clock.span(start, end), clock.between(start, end)
     return {
         "reference": repair.reference,
         "name": repair.contact_name,

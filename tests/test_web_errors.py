@@ -159,3 +159,31 @@ async def test_the_report_sent_twice_at_once_records_one_repair_and_answers_both
     )
     assert heading(first) == heading(second) == "Repair reported"
     assert await gateway.count() == 1
+
+
+async def test_a_problem_the_site_cannot_act_on_is_told_in_the_residents_words_not_the_apis(
+    gateway: Gateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A key the gateway does not know (an operator's mistake): 401, with a detail written
+    # for the developer who set the site up, which tells a resident nothing they can do.
+    caplog.set_level(logging.DEBUG)
+    site = site_for(gateway, key="rgk_not-a-key-the-gateway-knows")
+    api = await gateway.client.get(
+        "/v1/councils/northfield/addresses",
+        params={"postcode": "NF1 1AA"},
+        headers={"Authorization": "Bearer rgk_not-a-key-the-gateway-knows"},
+    )
+    assert api.status_code == 401 and api.json()["detail"]
+    await site.get("/report/postcode")
+    page = await site.submit("/report/postcode", {"postcode": "NF1 1AA"})
+    assert page.status_code == 500
+    assert heading(page) == "Sorry, there is a problem with the service"
+    said = text(page)
+    assert "Try again later." in said
+    assert "contact the council" in said
+    assert api.json()["detail"] not in said
+    for technical in ("401", "/problems/", "API key", "Authorization"):
+        assert technical not in said, technical
+    # What the resident typed reaches no log line, at any level.
+    site_logs = [record for record in caplog.records if record.name.startswith(SITE_LOGGERS)]
+    assert not any("NF1 1AA" in record.getMessage() for record in site_logs)

@@ -23,6 +23,10 @@ log = logging.getLogger("repairs_gateway.web")
 
 STATIC = Path(__file__).parent / "static"
 
+SERVICE_PROBLEM = "Sorry, there is a problem with the service"
+# The site knows no council's phone number or opening hours: the council's own pages do.
+CONTACT_US = "If you need to report, change or cancel a repair now, contact the council."
+
 
 def create_web_app(
     client: httpx.AsyncClient, council: str, api_key: str, session_secret: str, assets: Path | None
@@ -56,23 +60,30 @@ def create_web_app(
 
     @app.exception_handler(ApiProblem)
     async def api_problem(request: Request, exc: ApiProblem) -> Response:
+        # The status and type say what went wrong to whoever runs the site. The detail is
+        # not logged: another implementation's may echo what the resident sent.
         log.warning("The gateway answered %s %s on %s", exc.status, exc.type, request.url.path)
-        if exc.status == 503:
-            return await _problem_page(
-                request, 503, "Sorry, there is a problem with the service", "Try again later."
-            )
-        return await _problem_page(
-            request, 500, "Sorry, there is a problem with the service", exc.detail or "Try again later."
+        # The API's detail is written for developers ("the API key is not valid"): a resident
+        # gets what they can do instead, as GOV.UK's service problem pages do.
+        return await site_of(request).render(
+            request,
+            "problem.html",
+            status=503 if exc.status == 503 else 500,
+            title=SERVICE_PROBLEM,
+            heading=SERVICE_PROBLEM,
+            paragraphs=["Try again later.", CONTACT_US],
         )
 
     @app.exception_handler(ApiUnreachable)
     async def unreachable(request: Request, exc: ApiUnreachable) -> Response:
         log.warning("The gateway did not answer (%s) on %s", exc, request.url.path)
-        return await _problem_page(
+        return await site_of(request).render(
             request,
-            503,
-            "Sorry, there is a problem with the service",
-            "Try again later. Nothing you entered on this page has been sent.",
+            "problem.html",
+            status=503,
+            title=SERVICE_PROBLEM,
+            heading=SERVICE_PROBLEM,
+            paragraphs=["Try again later. Nothing you entered on this page has been sent.", CONTACT_US],
         )
 
     @app.exception_handler(HTTPException)

@@ -137,14 +137,31 @@ async def test_a_repeat_at_a_home_names_the_open_repair_and_can_still_be_reporte
     open_repair = _reference(await first.submit("/report/check", {}))
     await report_to_check(second)
     repeat = await second.submit("/report/check", {})
-    assert repeat.status_code == 409
     assert heading(repeat) == "This problem has already been reported"
     assert open_repair in text(repeat)
     assert await gateway.count() == 1
+    # The page is a GET after a redirect: refreshing it shows it again and sends nothing.
+    assert [r.status_code for r in repeat.history] == [303]
+    assert repeat.url.path == "/report/duplicate"
+    sent: list[str] = []
+    gateway.client.event_hooks["request"].append(lambda request: _record(sent, request))
+    refreshed = await second.get(str(repeat.url))
+    assert heading(refreshed) == "This problem has already been reported"
+    assert open_repair in text(refreshed)
+    assert not any(line.startswith("POST") for line in sent), sent
+    # Back goes to the answers the resident sent, to change them.
+    assert 'class="govuk-back-link"' in refreshed.text
+    assert re.search(r'<a href="/report/check" class="govuk-back-link"', refreshed.text)
+    assert heading(await second.get("/report/check")) == "Check your answers before sending your report"
+    await second.get(str(repeat.url))
     new = await second.submit("/report/check", {"newProblem": "true"})
     assert heading(new) == "Repair booked"
     assert _reference(new) != open_repair
     assert await gateway.count() == 2
+
+
+async def _record(sent: list[str], request: httpx.Request) -> None:
+    sent.append(f"{request.method} {request.url.path}")
 
 
 async def test_changing_the_address_from_check_your_answers_asks_for_a_time_there(gateway: Gateway) -> None:

@@ -500,6 +500,8 @@ async def send_report(request: Request) -> Response:
         body["windowId"] = report["window"]["id"]
     if form.get("newProblem") == "true":
         body["newProblem"] = True
+    # This sending decides afresh whether the report repeats an open repair.
+    report.pop("open_repair", None)
     for attempt in range(IN_PROGRESS_TRIES):
         try:
             status, repair = await site_of(request).api.create_repair(body, str(report["idempotency_key"]))
@@ -533,13 +535,9 @@ async def _refused(request: Request, problem: ApiProblem) -> Response:
     # Nothing was created, so the key is free; a changed body will need a new one anyway.
     report["idempotency_key"] = str(uuid.uuid4())
     if problem.status == 409 and problem.type.endswith("/duplicate-repair"):
-        return await site_of(request).render(
-            request,
-            "duplicate.html",
-            status=409,
-            title="This problem has already been reported",
-            reference=problem.existing_reference or "",
-        )
+        # Shown after a redirect, so that refreshing it does not send the report again.
+        report["open_repair"] = problem.existing_reference or ""
+        return redirect("/report/duplicate")
     if problem.status == 409 and problem.type.endswith("/window-unavailable"):
         report["window"] = None
         request.session["report_cursors"] = [None]
@@ -554,6 +552,22 @@ async def _refused(request: Request, problem: ApiProblem) -> Response:
         request.session["errors"] = errors
         return redirect(PAGE_OF_FIELD.get(first, "/report/check"))
     raise problem
+
+
+@router.get("/report/duplicate")
+async def duplicate_page(request: Request) -> Response:
+    """The report repeats a repair open at the home: its reference, and the choice to report
+    this one as a new problem (the report stays in the session for that)."""
+    report = journey(request)
+    if "open_repair" not in report:
+        return redirect("/report/check")
+    return await site_of(request).render(
+        request,
+        "duplicate.html",
+        title="This problem has already been reported",
+        reference=str(report["open_repair"]),
+        back_href="/report/check",
+    )
 
 
 @router.get("/report/done")

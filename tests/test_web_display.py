@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from repairs_gateway.web.display import clock_words, moment_text, short_day_text, slot_text, window_text
+from repairs_gateway.web.site import keep_whole
 
 
 def test_a_history_time_sent_in_utc_reads_on_the_uk_clock_in_summer_and_winter() -> None:
@@ -39,3 +40,12 @@ def test_the_apis_24_hour_times_are_written_as_gov_uk_writes_times_and_nothing_e
         == "Call 0800 111 999, or 2027-01-11T08:00:00"
     )
     assert clock_words("at 10:05:30 or 1:23") == "at 10:05:30 or 1:23"
+
+
+def test_a_reference_in_the_apis_words_is_kept_whole_and_the_rest_stays_escaped() -> None:
+    kept = keep_whole("Keep NF-7KQ3M9X <b>safe</b> & NF-7KQ3M9X.", "NF-7KQ3M9X")
+    assert str(kept) == (
+        'Keep <span class="app-nowrap">NF-7KQ3M9X</span> &lt;b&gt;safe&lt;/b&gt; &amp; '
+        '<span class="app-nowrap">NF-7KQ3M9X</span>.'
+    )
+    assert str(keep_whole("<i>no reference</i>", "")) == "&lt;i&gt;no reference&lt;/i&gt;"

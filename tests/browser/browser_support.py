@@ -399,6 +399,55 @@ def widest_elements(page: Page) -> str:
     return "; ".join(found) or "(no single element found)"
 
 
+def lines_at_320(page: Page, text: str) -> list[int]:
+    """How many lines each place ``text`` appears in the page's main part takes at 320 px
+    wide, as a resident reads it (a reference broken after its "NF-" takes two)."""
+    page.set_viewport_size(NARROW)
+    try:
+        found: list[int] = page.evaluate(LINES_OF_TEXT, text)
+    finally:
+        page.set_viewport_size(DESKTOP)
+    return found
+
+
+# Each occurrence of a text in <main> (across elements, as the page's text reads), as a DOM
+# range; the lines it takes are its boxes' distinct tops (boxes on one line share a top
+# within a few pixels, whatever their element).
+LINES_OF_TEXT = r"""text => {
+    const main = document.querySelector('main');
+    const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+    const nodes = [];
+    let whole = '';
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        nodes.push({node, start: whole.length});
+        whole += node.data;
+    }
+    const at = offset => {
+        let i = nodes.length - 1;
+        while (i > 0 && nodes[i].start > offset) i--;
+        return [nodes[i].node, offset - nodes[i].start];
+    };
+    const lines = [];
+    for (let from = whole.indexOf(text); from !== -1; from = whole.indexOf(text, from + 1)) {
+        const range = document.createRange();
+        range.setStart(...at(from));
+        const [endNode, endOffset] = at(from + text.length - 1);
+        range.setEnd(endNode, endOffset + 1);
+        const tops = [...range.getClientRects()]
+            .filter(rect => rect.width > 0 && rect.height > 0)
+            .map(rect => rect.top)
+            .sort((a, b) => a - b);
+        let count = 0, last = -Infinity;
+        for (const top of tops) {
+            if (top - last > 4) count++;
+            last = top;
+        }
+        lines.push(count);
+    }
+    return lines;
+}"""
+
+
 WIDEST_ELEMENTS = r"""() => {
     const edge = document.documentElement.clientWidth;
     const out = [];

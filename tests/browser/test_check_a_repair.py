@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from repairs_gateway.domain.references import new_reference
 
-from browser_support import EASTBROOK, NORTHFIELD, Api, PageChecks, Stack
+from browser_support import EASTBROOK, NORTHFIELD, Api, PageChecks, Stack, lines_at_320
 from resident import Resident
 
 pytestmark = pytest.mark.xdist_group("browser")
@@ -87,6 +87,9 @@ def test_a_repair_is_found_moved_to_another_time_and_cancelled(
         assert repair["appointment"]["label"] in first_appointment
         assert "You reported the repair" in history(page)
         resident.seen("repair")
+        # At 320 px the reference reads whole, in the heading and in the next steps.
+        whole = lines_at_320(page, reference)
+        assert len(whole) >= 2 and set(whole) == {1}, whole
 
         page.get_by_role("button", name="Choose another time").click()
         offered = resident.windows()

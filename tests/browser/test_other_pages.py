@@ -21,6 +21,7 @@ from browser_support import (
     PageChecks,
     Stack,
     gateway_refusing_repeats,
+    lines_at_320,
 )
 from resident import Resident
 
@@ -81,6 +82,9 @@ def test_a_repair_is_reported_without_an_appointment(
     assert "Your appointment" not in text
     assert "visit on" not in text
     resident.seen("confirmation-no-appointment")
+    # At 320 px the reference reads whole, in the panel and in the next steps.
+    whole = lines_at_320(page, reference)
+    assert len(whole) >= 2 and set(whole) == {1}, whole
     repair = northfield_api.repair(reference)
     assert (repair["status"], repair["appointment"]) == ("received", None)
     checks.assert_clean()
@@ -165,6 +169,19 @@ def test_a_repeat_of_an_open_repair_names_it_and_can_still_be_reported_as_new(
         assert open_reference in text
         expect(page.get_by_role("link", name="Check that repair")).to_have_attribute("href", "/check")
         resident.seen("duplicate")
+        # The reference reads whole at 320 px, not "NF-" on one line and the rest on the next.
+        assert lines_at_320(page, open_reference) == [1]
+
+        # Refreshing shows the page again (it is not the answer to the form, so nothing is
+        # sent again), and Back goes to the answers, to change them.
+        expect(page).to_have_url(re.compile(r"/report/duplicate$"))
+        page.reload()
+        expect(page.locator("h1")).to_have_text("This problem has already been reported")
+        assert open_reference in said(page)
+        page.get_by_role("link", name="Back", exact=True).click()
+        resident.answers()
+        resident.press("Book this appointment")
+        expect(page.locator("h1")).to_have_text("This problem has already been reported")
 
         resident.press("Report it as a new problem")
         heading, reference = resident.confirmation()

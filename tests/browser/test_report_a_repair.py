@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser_support import EASTBROOK, NORTHFIELD, Api, DrsControls, PageChecks, Stack
+from browser_support import EASTBROOK, NORTHFIELD, Api, DrsControls, PageChecks, Stack, lines_at_320
 from resident import LONDON, Resident, Window, assert_booked_in, assert_confirmed_once
 
 pytestmark = pytest.mark.xdist_group("browser")
@@ -66,6 +66,9 @@ def report_with_a_later_window(
     assert heading == "Repair booked"
     assert_confirmed_once(resident.page, chosen)
     resident.seen("confirmation")
+    # At 320 px the reference reads whole, in the panel and in the next steps.
+    whole = lines_at_320(resident.page, reference)
+    assert len(whole) >= 2 and set(whole) == {1}, whole
     return chosen, reference
 
 

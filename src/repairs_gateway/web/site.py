@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, select_autoescape
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
@@ -31,7 +32,18 @@ def make_templates() -> Jinja2Templates:
         ),
         autoescape=select_autoescape(["html"]),
     )
+    environment.filters["keep_whole"] = keep_whole
     return Jinja2Templates(env=environment)
+
+
+def keep_whole(text: str, reference: str) -> Markup:
+    """``text`` (escaped) with each ``reference`` in it kept on one line: the API's free
+    text names the repair's reference, and a browser would break it after its "NF-"."""
+    escaped = escape(text)
+    if not reference:
+        return escaped
+    whole = Markup('<span class="app-nowrap">{}</span>').format(reference)
+    return Markup(escaped.replace(escape(reference), whole))
 
 
 @dataclass

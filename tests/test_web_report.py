@@ -160,6 +160,33 @@ async def test_a_repeat_at_a_home_names_the_open_repair_and_can_still_be_reporte
     assert await gateway.count() == 2
 
 
+async def _southmoor_radiator(site: Site) -> httpx.Response:
+    """The demo's Southmoor: a cold radiator at 1 Heather Close, the first time offered; sent."""
+    await site.get("/report/postcode")
+    await site.submit("/report/postcode", {"postcode": "SM4 7XY"})
+    await site.submit("/report/address", {"uprn": "200034560001"})
+    await site.submit("/report/triage", {"answer": "heating"})
+    await site.submit("/report/triage/heating", {"answer": "radiator"})
+    times = await site.submit("/report/description", {"description": "The bedroom radiator is cold."})
+    await site.submit("/report/appointments", {"windowId": window_choices(times)[0], "page": "1"})
+    contact = {"name": "Sam Resident", "phone": "07700 900123", "email": "", "preferredChannel": "sms"}
+    await site.submit("/report/contact", contact)
+    return await site.submit("/report/check", {})
+
+
+async def test_the_demos_southmoor_refuses_a_repeat_at_a_home_so_its_site_shows_the_repeat_page(
+    gateway: Gateway,
+) -> None:
+    # The demo councils as `./dev demo` serves them: one shows a repeat of an open repair.
+    first, second = site_for(gateway, "southmoor"), site_for(gateway, "southmoor")
+    booked = await _southmoor_radiator(first)
+    assert heading(booked) == "Repair booked"
+    repeat = await _southmoor_radiator(second)
+    assert heading(repeat) == "This problem has already been reported"
+    assert _reference(booked) in text(repeat)
+    assert await gateway.count() == 1
+
+
 async def _record(sent: list[str], request: httpx.Request) -> None:
     sent.append(f"{request.method} {request.url.path}")
 

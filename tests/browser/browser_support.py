@@ -173,9 +173,9 @@ def running_stack(folder: Path, councils: tuple[str, ...]) -> Iterator[Stack]:
 @contextmanager
 def gateway_refusing_repeats(folder: Path) -> Iterator[Stack]:
     """A gateway whose Northfield refuses a repeated report at a home (``duplicates:
-    refuse_at_homes``, which no demo council turns on: the demo would otherwise refuse its
-    own tryouts' second run) and a resident site for it, both served in this process on
-    loopback; the demo's councils and addresses otherwise."""
+    refuse_at_homes``, as the demo turns on for Southmoor only: the other tests report at
+    Northfield's homes again and again) and a resident site for it, both served in this
+    process on loopback; the demo's councils and addresses otherwise."""
     from repairs_gateway.api.app import create_app
     from repairs_gateway.config.loader import parse_config
     from repairs_gateway.demo.data import demo_config_path, demo_document

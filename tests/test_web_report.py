@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +12,7 @@ import httpx
 import pytest
 
 from repairs_gateway.demo.data import demo_document
+from repairs_gateway.web.app import create_web_app
 
 from gateway_support import Gateway
 from web_support import Site, heading, report_to_check, site_app, site_for, text, window_choices
@@ -158,6 +161,46 @@ async def test_a_repeat_at_a_home_names_the_open_repair_and_can_still_be_reporte
     assert heading(new) == "Repair booked"
     assert _reference(new) != open_repair
     assert await gateway.count() == 2
+
+
+class _WithoutExistingReference(httpx.AsyncBaseTransport):
+    """A gateway from before ``existingReference`` was added to v1: its duplicate-repair
+    problems do not name the open repair."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        answer = await self.inner.handle_async_request(request)
+        if answer.status_code != 409:
+            return answer
+        await answer.aread()
+        body = json.loads(answer.content)
+        body.pop("existingReference", None)
+        return httpx.Response(409, headers={"Content-Type": "application/problem+json"}, json=body)
+
+
+async def test_a_repeat_from_a_gateway_that_does_not_name_the_open_repair_says_there_is_one(
+    make_gateway: Any,
+) -> None:
+    document = demo_document()
+    document["councils"][0]["duplicates"] = {"refuse_at_homes": True}
+    gateway: Gateway = await make_gateway(document=document)
+    first = site_for(gateway)
+    await report_to_check(first)
+    await first.submit("/report/check", {})
+    older = httpx.AsyncClient(
+        transport=_WithoutExistingReference(gateway.client._transport), base_url=gateway.client.base_url
+    )
+    app = create_web_app(older, "northfield", gateway.key, secrets.token_urlsafe(32), None)
+    second = Site(httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://web"))
+    await report_to_check(second)
+    repeat = await second.submit("/report/check", {})
+    assert heading(repeat) == "This problem has already been reported"
+    said = text(repeat)
+    assert "The same repair is already open at this address." in said
+    assert "Its reference is" not in said
+    assert await gateway.count() == 1
 
 
 async def _southmoor_radiator(site: Site) -> httpx.Response:

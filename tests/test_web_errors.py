@@ -4,15 +4,21 @@ scheduler that is down, the API refusing a field; and what it keeps out of URLs 
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
+import re
+import secrets
 from typing import Any
 
+import httpx
 import pytest
+
+from repairs_gateway.web.app import create_web_app
 
 from gateway_support import Gateway
 from journey import create, repair_body, windows
 from test_backend_failures import flaky_gateway
-from web_support import heading, report_to_check, site_for, text, window_choices
+from web_support import Site, heading, report_to_check, site_for, text, window_choices
 
 
 async def test_a_form_without_the_sessions_csrf_token_is_refused_and_does_nothing(gateway: Gateway) -> None:
@@ -61,7 +67,7 @@ async def test_a_scheduler_outage_still_records_the_report_and_says_we_will_cont
     assert await gateway.count() == 1
 
 
-async def test_a_field_the_api_refuses_is_shown_on_its_own_page_with_the_apis_message(
+async def test_a_field_the_api_refuses_is_shown_on_its_own_page_in_a_residents_words(
     gateway: Gateway,
 ) -> None:
     site = site_for(gateway)
@@ -70,13 +76,19 @@ async def test_a_field_the_api_refuses_is_shown_on_its_own_page_with_the_apis_me
     )
     refused = await site.submit("/report/check", {})
     assert heading(refused) == "Your contact details"
-    assert 'href="#phone"' in refused.text
+    assert (
+        _title(refused)
+        == "Error: Your contact details \u2013 Housing repairs \u2013 Northfield District Council"
+    )
+    assert _summary_links(refused) == ["#phone"]
     assert 'id="phone-error"' in refused.text
+    # The API names the field; its message is for developers, and is not shown.
     api = await create(
         gateway, repair_body(contact={"name": "S", "phone": "call me", "preferredChannel": "sms"})
     )
     message = next(error["message"] for error in api.json()["errors"] if error["field"] == "contact.phone")
-    assert message in text(refused)
+    assert message not in text(refused)
+    assert "Enter a UK phone number, like 01632 960 001 or 07700 900 982" in text(refused)
     fixed = await site.submit(
         "/report/contact",
         {"name": "Sam Resident", "phone": "07700 900123", "email": "", "preferredChannel": "sms"},
@@ -84,6 +96,90 @@ async def test_a_field_the_api_refuses_is_shown_on_its_own_page_with_the_apis_me
     done = await site.submit("/report/check", {})
     assert heading(fixed) == "Check your answers before sending your report"
     assert heading(done) == "Repair booked"
+
+
+class _Refusing(httpx.AsyncBaseTransport):
+    """A gateway (another implementation, say) that refuses every report with a 400 naming
+    ``fields``, each with a message of its own wording."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, fields: list[str]) -> None:
+        self.inner = inner
+        self.fields = fields
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method != "POST" or not request.url.path.endswith("/repairs"):
+            return await self.inner.handle_async_request(request)
+        errors = [{"field": name, "location": "body", "message": "fails rule R-17"} for name in self.fields]
+        problem = {"type": "/problems/invalid-request", "status": 400, "detail": "x", "errors": errors}
+        return httpx.Response(400, headers={"Content-Type": "application/problem+json"}, json=problem)
+
+
+def _refusing_site(gateway: Gateway, fields: list[str]) -> Site:
+    client = httpx.AsyncClient(
+        transport=_Refusing(gateway.client._transport, fields), base_url=gateway.client.base_url
+    )
+    app = create_web_app(client, "northfield", gateway.key, secrets.token_urlsafe(32), None)
+    return Site(httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://web"))
+
+
+@pytest.mark.parametrize(
+    ("field", "page", "input_id"),
+    [
+        ("description", "Describe the problem", "description"),
+        ("contact", "Your contact details", "phone"),
+        ("contact.name", "Your contact details", "name"),
+        ("contact.phone", "Your contact details", "phone"),
+        ("contact.email", "Your contact details", "email"),
+        ("contact.preferredChannel", "Your contact details", "preferredChannel"),
+        ("windowId", "When can we come?", "windowId"),
+        ("uprn", "Where is the repair needed?", "uprn"),
+        ("repair.triagePath", "Where is the problem?", "answer"),
+        ("body", "When can we come?", "windowId"),
+    ],
+)
+async def test_each_field_the_api_names_takes_the_resident_to_it_with_the_summary_linking_to_it(
+    gateway: Gateway, field: str, page: str, input_id: str
+) -> None:
+    site = _refusing_site(gateway, [field])
+    await report_to_check(site)
+    refused = await site.submit("/report/check", {})
+    assert heading(refused) == page
+    assert _title(refused).startswith(f"Error: {page} \u2013 ")
+    assert _summary_links(refused) == [f"#{input_id}"]
+    assert f'id="{input_id}"' in refused.text
+    assert "R-17" not in text(refused)
+
+
+async def test_errors_on_several_pages_show_on_the_first_page_only_its_own(gateway: Gateway) -> None:
+    site = _refusing_site(gateway, ["description", "contact.phone"])
+    await report_to_check(site)
+    refused = await site.submit("/report/check", {})
+    assert heading(refused) == "Describe the problem"
+    # Every link in the summary leads to a field on this page.
+    assert _summary_links(refused) == ["#description"]
+    assert "phone" not in text(refused).lower()
+
+
+async def test_a_postcode_the_api_refuses_is_named_in_a_residents_words(gateway: Gateway) -> None:
+    site = site_for(gateway)
+    await site.get("/report/postcode")
+    refused = await site.submit("/report/postcode", {"postcode": "NF1"})
+    assert _title(refused).startswith("Error: What is the postcode of the property? \u2013 ")
+    assert _summary_links(refused) == ["#postcode"]
+    assert "Enter a full UK postcode" in text(refused)
+    assert "is not a UK postcode" not in text(refused)
+
+
+def _title(page: httpx.Response) -> str:
+    found = re.search(r"<title[^>]*>(.*?)</title>", page.text, re.S)
+    assert found, "the page has no title"
+    return " ".join(html.unescape(found.group(1)).split())
+
+
+def _summary_links(page: httpx.Response) -> list[str]:
+    summary = re.search(r'<div class="govuk-error-summary".*?</ul>', page.text, re.S)
+    assert summary, "no error summary"
+    return re.findall(r'href="([^"]+)"', summary.group(0))
 
 
 async def test_no_resident_data_reaches_a_url_or_the_logs(

@@ -11,9 +11,9 @@ from starlette.responses import Response
 
 from repairs_gateway.web.api_client import ApiProblem, repair_form
 from repairs_gateway.web.display import clock_words, moment_text, triage_labels, window_text
-from repairs_gateway.web.forms import field_errors, read_form
+from repairs_gateway.web.forms import GONE, field_errors, read_form
 from repairs_gateway.web.site import redirect, site_of, take_flash
-from repairs_gateway.web.windows import GONE, TAKEN, WindowSearch, find_window, page_number, show_windows
+from repairs_gateway.web.windows import TAKEN, WindowSearch, find_window, page_number, show_windows
 
 router = APIRouter()
 

@@ -13,21 +13,33 @@ from repairs_gateway.web.session import CSRF_FIELD, csrf_matches
 # A form of this site is a few short fields and a description of at most 2,000 characters.
 MAX_FORM_BYTES = 32 * 1024
 
-# The API's field names (its problem documents' errors[].field) as this site's form fields.
-# `contact` alone means "give a phone number or an email": the phone field is where to start.
-FORM_FIELD = {
-    "postcode": "postcode",
-    "uprn": "uprn",
-    "repair.triagePath": "answer",
-    "description": "description",
-    "windowId": "windowId",
-    "contact": "phone",
-    "contact.name": "name",
-    "contact.phone": "phone",
-    "contact.email": "email",
-    "contact.preferredChannel": "preferredChannel",
-    "reference": "reference",
+# A window the resident chose that the API no longer offers (or no longer knows).
+GONE = "That time is no longer available. Choose another time."
+
+# The API's field names (its problem documents' errors[].field) as this site's form fields,
+# each with what to tell a resident. The API's own messages are written for developers
+# ("String should match pattern '^\\+?[0-9]...'") and differ between implementations: the
+# field they name is what the site takes from them. `contact` alone means "give a phone
+# number or an email": the phone field is where to start.
+FORM_FIELD: dict[str, tuple[str, str]] = {
+    "postcode": ("postcode", "Enter a full UK postcode, for example NF1 1AA"),
+    "uprn": ("uprn", "We cannot take a repair at this address online. Choose another, or contact us"),
+    "repair.triagePath": (
+        "answer",
+        "The questions have changed since you answered them. Answer them again",
+    ),
+    "description": ("description", "Enter a description of the problem in 2,000 characters or fewer"),
+    "windowId": ("windowId", GONE),
+    "contact": ("phone", "Enter a phone number or an email address, so we can contact you"),
+    "contact.name": ("name", "Enter your name in 100 characters or fewer"),
+    "contact.phone": ("phone", "Enter a UK phone number, like 01632 960 001 or 07700 900 982"),
+    "contact.email": ("email", "Enter an email address in the correct format, like name@example.com"),
+    "contact.preferredChannel": ("preferredChannel", "Choose how we should contact you"),
+    "reference": ("reference", "Enter the repair reference exactly as it was given to you, like NF-7KQ3M9X"),
 }
+# What a form field's error says when the API names no field the site shows.
+FIELD_MESSAGE = {form_field: message for form_field, message in FORM_FIELD.values()}
+FIELD_MESSAGE["phone"] = FORM_FIELD["contact.phone"][1]
 
 # Which page of the report journey holds each form field.
 PAGE_OF_FIELD = {
@@ -68,16 +80,24 @@ async def read_form(request: Request) -> dict[str, str]:
 
 
 def field_errors(problem: ApiProblem, fallback_field: str) -> dict[str, str]:
-    """A problem document's errors by this site's form field; a problem naming no field we
-    show (or none at all) is put on ``fallback_field`` with its ``detail``."""
+    """A problem document's errors by this site's form field, in the site's words; a problem
+    naming no field the site shows (or none at all) is put on ``fallback_field``."""
     errors: dict[str, str] = {}
     for error in problem.errors:
-        name = FORM_FIELD.get(error.field)
-        if name and name not in errors:
-            errors[name] = error.message
+        if error.field in FORM_FIELD:
+            name, message = FORM_FIELD[error.field]
+            errors.setdefault(name, message)
     if not errors:
-        errors[fallback_field] = problem.detail or "Check this and try again."
+        errors[fallback_field] = FIELD_MESSAGE[fallback_field]
     return errors
+
+
+def errors_on_one_page(errors: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """The report page holding the first field in ``errors``, and the errors of the fields
+    on it: an error summary links only to fields on its own page. The others are met again
+    when the report is sent once this page's are put right."""
+    page = PAGE_OF_FIELD.get(next(iter(errors)), "/report/check")
+    return page, {name: message for name, message in errors.items() if PAGE_OF_FIELD.get(name) == page}
 
 
 def summary(errors: dict[str, str]) -> list[dict[str, str]]:

@@ -22,10 +22,9 @@ from repairs_gateway.web.display import (
     uk_time,
     window_text,
 )
-from repairs_gateway.web.forms import PAGE_OF_FIELD, field_errors, read_form
+from repairs_gateway.web.forms import GONE, errors_on_one_page, field_errors, read_form
 from repairs_gateway.web.site import redirect, site_of, take_flash
 from repairs_gateway.web.windows import (
-    GONE,
     TAKEN,
     WindowSearch,
     find_window,
@@ -544,13 +543,12 @@ async def _refused(request: Request, problem: ApiProblem) -> Response:
         request.session["errors"] = {"windowId": TAKEN}
         return redirect("/report/appointments")
     if problem.status in (400, 422) and (problem.errors or problem.type.endswith("/invalid-window")):
-        errors = field_errors(problem, "windowId")
-        first = next(iter(errors))
-        if first == "windowId":
+        page, errors = errors_on_one_page(field_errors(problem, "windowId"))
+        if "windowId" in errors:
             report["window"] = None
             request.session["report_cursors"] = [None]
         request.session["errors"] = errors
-        return redirect(PAGE_OF_FIELD.get(first, "/report/check"))
+        return redirect(page)
     raise problem
 
 

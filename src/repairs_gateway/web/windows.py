@@ -19,7 +19,6 @@ from repairs_gateway.web.site import site_of
 MAX_PAGES = 10
 
 TAKEN = "The time you chose has just been booked by someone else. Choose another time."
-GONE = "That time is no longer available. Choose another time."
 
 
 @dataclass(frozen=True)

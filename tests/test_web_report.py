@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import secrets
@@ -322,3 +323,36 @@ async def test_other_early_exits_give_their_own_heading_and_the_councils_message
     assert says in text(exit_page)
     # An exit cannot be booked: the description page is not reached from it.
     assert (await site.get("/report/description")).url.path == "/report/postcode"
+
+
+async def test_each_page_of_the_report_has_one_heading_and_a_title_naming_it_and_the_service(
+    gateway: Gateway,
+) -> None:
+    site = site_for(gateway)
+    service = "Housing repairs \u2013 Northfield District Council"
+    start = await site.get("/")
+    assert heading(start) == "Housing repairs"
+    assert _title(start) == service
+    pages = [await site.get("/report/postcode")]
+    pages.append(await site.submit("/report/postcode", {"postcode": "NF1 1AA"}))
+    pages.append(await site.submit("/report/address", {"uprn": "100012345001"}))
+    pages.append(await site.submit("/report/triage", {"answer": "kitchen"}))
+    pages.append(await site.submit("/report/triage/kitchen", {"answer": "sink"}))
+    pages.append(await site.submit("/report/triage/kitchen/sink", {"answer": "blocked"}))
+    times = await site.submit("/report/description", {"description": "The sink will not drain."})
+    pages.append(times)
+    pages.append(
+        await site.submit("/report/appointments", {"windowId": window_choices(times)[0], "page": "1"})
+    )
+    contact = {"name": "Sam Resident", "phone": "07700 900123", "email": "", "preferredChannel": "sms"}
+    pages.append(await site.submit("/report/contact", contact))
+    pages.append(await site.submit("/report/check", {}))
+    for page in pages:
+        assert page.status_code == 200, page.url
+        assert _title(page) == f"{heading(page)} \u2013 {service}", page.url
+
+
+def _title(page: httpx.Response) -> str:
+    found = re.search(r"<title[^>]*>(.*?)</title>", page.text, re.S)
+    assert found, "the page has no title"
+    return " ".join(html.unescape(found.group(1)).split())

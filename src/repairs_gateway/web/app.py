@@ -38,7 +38,7 @@ def create_web_app(
     # postcode in its query: a resident's data must not reach the logs.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.site = Site(RepairsApi(client, council, api_key), council, assets)
+    app.state.site = Site(RepairsApi(client, council, api_key), council)
     app.include_router(report.router)
     app.include_router(check.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

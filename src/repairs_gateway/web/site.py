@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, select_autoescape
@@ -52,7 +51,6 @@ class Site:
 
     api: RepairsApi
     council: str
-    assets: Path | None
     templates: Jinja2Templates = field(default_factory=make_templates)
     _council_name: str | None = None
     _triage: tuple[float, dict[str, Any]] | None = None

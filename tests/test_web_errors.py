@@ -283,3 +283,22 @@ async def test_a_problem_the_site_cannot_act_on_is_told_in_the_residents_words_n
     # What the resident typed reaches no log line, at any level.
     site_logs = [record for record in caplog.records if record.name.startswith(SITE_LOGGERS)]
     assert not any("NF1 1AA" in record.getMessage() for record in site_logs)
+
+
+class _HtmlAnswers(httpx.AsyncBaseTransport):
+    """Something between the site and the gateway (a proxy's sign-in page, say) that
+    answers 200 with HTML instead of the API's JSON."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"Content-Type": "text/html"}, text="<html>Sign in</html>")
+
+
+async def test_an_answer_that_is_not_the_apis_json_is_a_service_problem_page() -> None:
+    client = httpx.AsyncClient(transport=_HtmlAnswers(), base_url="http://gateway")
+    app = create_web_app(client, "northfield", "rgk_key", secrets.token_urlsafe(32), None)
+    site = Site(httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://web"))
+    await site.get("/report/postcode")
+    page = await site.submit("/report/postcode", {"postcode": "NF1 1AA"})
+    assert page.status_code == 500
+    assert heading(page) == "Sorry, there is a problem with the service"
+    assert "Try again later." in text(page)

@@ -82,7 +82,10 @@ class RepairsApi:
             raise ApiUnreachable(type(exc).__name__) from exc
         if response.status_code >= 400:
             raise _problem(response)
-        body = response.json()
+        try:
+            body = response.json()
+        except ValueError:  # a proxy's HTML page, say: not the API's answer
+            body = None
         if not isinstance(body, dict):
             raise ApiProblem(status=502, detail="The gateway's answer was not a JSON object.")
         return response.status_code, body

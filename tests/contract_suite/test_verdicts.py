@@ -95,6 +95,19 @@ def test_a_key_for_other_councils_only_is_told_which_it_may_use(gateway: Endpoin
     assert f"the key may use: {gateway.other_council}" in result.output
 
 
+def test_an_other_key_that_may_use_the_council_stops_the_run_naming_the_option(gateway: Endpoint) -> None:
+    # The demo's OTHER_KEY given at the very council it is for: every 403 check would fail,
+    # blaming the implementation for the key given.
+    result = _contract_test(gateway, "--other-api-key", gateway.api_key)
+    assert result.exit_code == STOPPED, result.output
+    assert (
+        f"STOPPED: the other API key may use council {gateway.council!r} (listed, and its triage tree "
+        f"answered 200, by {gateway.base_url}): --other-api-key (or REPAIRS_OTHER_API_KEY) must be a key "
+        f"not issued for --council"
+    ) in result.output
+    assert "FAILED" not in result.output
+
+
 def test_a_second_council_that_does_not_exist_is_named_with_those_the_key_may_use(
     gateway: Endpoint,
 ) -> None:

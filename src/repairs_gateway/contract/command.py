@@ -117,7 +117,8 @@ def contract_test(
       1 FAILED (a check failed)
       2 bad options
       3 INCOMPLETE (nothing failed, but some checks did not run)
-      4 STOPPED (a key refused, a council not served, no answer: nothing tested)
+      4 STOPPED (a key refused or the wrong one, a council not served, no answer:
+        nothing tested)
     """
     try:
         from repairs_gateway.contract.runner import RunOptions, run_contract

@@ -1,11 +1,14 @@
-"""The first requests of a run: is each key given accepted, and may the key under test use
-the council under test? A refused key makes every later check fail or skip for a reason the
-report would otherwise never name, so the run stops here and says so."""
+"""The first requests of a run: is each key given accepted, may the key under test use
+the council under test, and is the other key one it refuses? A wrong key makes every later
+check fail or skip for a reason the report would otherwise never name, so the run stops here
+and says so."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from schemathesis import Response
 
 from repairs_gateway.contract.discovery import PART, json_answer
 from repairs_gateway.contract.session import ContractSession
@@ -73,6 +76,12 @@ def key_problem(session: ContractSession) -> str | None:
                 f"the {given.name} may not use council {council!r} (403 from {url}): check --council "
                 f"and {given.option}; the key may use: {listed}"
             )
+        if not given.for_council and status == 200:
+            # The other key is there to be refused at the council under test: one that may use
+            # it would fail every 403 check, blaming the implementation for the key given.
+            problem = _other_key_may_use_council(session, given, response)
+            if problem:
+                return problem
     other = endpoint.other_council
     if other is not None:
         # Checks at the other council expect 403 or 404 for what crosses over: a council that
@@ -87,9 +96,32 @@ def key_problem(session: ContractSession) -> str | None:
     return None
 
 
+def _other_key_may_use_council(session: ContractSession, given: KeyGiven, listing: Response) -> str | None:
+    """Why the key given as the other key cannot serve as one: it may use the council under
+    test (listed by ``listCouncils`` and answered there), or None. A key listed but refused,
+    or answered but not listed, is the implementation's fault, for the checks to report."""
+    endpoint = session.endpoint
+    listed = _council_ids(listing)
+    if endpoint.council not in listed:
+        return None
+    triage = session.request("getTriage", PART, key=given.key)
+    if triage is None or triage.status_code != 200:
+        return None
+    return (
+        f"the {given.name} may use council {endpoint.council!r} (listed, and its triage tree answered "
+        f"200, by {endpoint.base_url}): {given.option} must be a key not issued for --council, for the "
+        f"checks that it is refused there; the key may use: {', '.join(listed)}"
+    )
+
+
 def _councils_listed(session: ContractSession, key: str) -> list[str]:
     """The councils ``key`` may use, as the implementation lists them."""
-    answer = json_answer(session.request("listCouncils", PART, key=key))
+    return _council_ids(session.request("listCouncils", PART, key=key))
+
+
+def _council_ids(listing: Response | None) -> list[str]:
+    """The ids in an answer of ``listCouncils``."""
+    answer = json_answer(listing)
     councils = answer.get("councils", []) if isinstance(answer, dict) else []
     return [str(c.get("id")) for c in councils if isinstance(c, dict) and c.get("id")]
 

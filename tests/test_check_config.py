@@ -308,6 +308,28 @@ def test_a_secret_not_in_the_environment_is_named_with_its_variable(tmp_path: Pa
     assert check(tmp_path, demo_document(SIMULATOR), env=DEMO_SECRETS).exit_code == 0
 
 
+def test_a_secret_at_fault_does_not_hide_the_adaptors_other_problems(tmp_path: Path) -> None:
+    for secret in (None, "the-password-itself"):  # a variable not set; a value written in the file
+        document = demo_document(SIMULATOR)
+        settings = council(document, "eastbrook")["schedulers"][0]["settings"]
+        if secret is not None:
+            settings["password"] = secret
+        settings["endpoint"] = "not a url"
+        settings["trade_sor"] = {"plumbing": "20060040", "electrcal": "20300050"}
+        failed = check(tmp_path, document)
+        assert failed.exit_code == 1
+        lines = [line.strip() for line in failed.output.splitlines()]
+        for field in ("password", "endpoint"):
+            where = f"council 'eastbrook': schedulers[drs].settings.{field}: "
+            assert any(line.startswith(where) for line in lines), failed.output
+        settings["endpoint"] = SIMULATOR
+        failed = check(tmp_path, document)
+        assert (
+            "council 'eastbrook': schedulers[drs].settings.trade_sor.electrcal: 'electrcal' is not a trade"
+            in failed.output
+        ), failed.output
+
+
 def test_offline_checks_all_but_the_secrets_and_says_which_it_did_not(tmp_path: Path) -> None:
     passed = check(tmp_path, the_whole_demo(), "--offline")
     assert passed.exit_code == 0, passed.output

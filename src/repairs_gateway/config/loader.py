@@ -97,6 +97,9 @@ def _resolve_env(
                 stand_ins.add(key)
             elif name not in environ:
                 found.problems.append(f"{where}.{key}: environment variable {name} is not set")
+                # A stand-in, so that the adaptor's other settings are still checked.
+                resolved[key] = OFFLINE_STAND_IN
+                stand_ins.add(key)
             else:
                 resolved[key] = environ[name]
         else:
@@ -132,7 +135,6 @@ def _bind(
             f"{where}.adapter: {ref.adapter!r} cannot serve as {role} (it serves {sorted(plugin.roles)})"
         )
         return None
-    before = len(problems)
     raw, from_env, stand_ins = _resolve_env(ref.settings, environ, f"{where}.settings", found)
     for name in _secret_fields(plugin.settings):
         if name in raw and name not in from_env:
@@ -140,8 +142,11 @@ def _bind(
                 f"{where}.settings.{name}: secrets must come from the environment: "
                 f"write {{from_env: VARIABLE}}, never the value"
             )
-    if len(problems) > before:
-        return None
+            raw[name] = OFFLINE_STAND_IN
+            stand_ins.add(name)
+    # A secret at fault does not hide the other settings' problems: each is checked with a
+    # stand-in for it (whose own rules are not judged), and the adaptor is bound for the
+    # council's trade checks. The council is not served either way: it has a problem.
     try:
         settings = plugin.settings.model_validate(raw)
     except ValidationError as exc:

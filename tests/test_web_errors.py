@@ -302,3 +302,49 @@ async def test_an_answer_that_is_not_the_apis_json_is_a_service_problem_page() -
     assert page.status_code == 500
     assert heading(page) == "Sorry, there is a problem with the service"
     assert "Try again later." in text(page)
+
+
+class _Faulty(httpx.AsyncBaseTransport):
+    """A gateway that names its council, and then a fault nobody planned for below the site
+    (here, in its HTTP client) when the site looks for addresses."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/councils":
+            return httpx.Response(200, json={"councils": [{"id": "northfield", "name": "Northfield"}]})
+        raise RuntimeError("a fault nobody planned for")
+
+
+async def test_a_fault_nothing_else_handles_is_a_service_problem_page_with_the_sites_headers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = httpx.AsyncClient(transport=_Faulty(), base_url="http://gateway")
+    app = create_web_app(client, "northfield", "rgk_key", secrets.token_urlsafe(32), None)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    site = Site(httpx.AsyncClient(transport=transport, base_url="http://web"))
+    await site.get("/report/postcode")
+    with caplog.at_level(logging.ERROR, logger="repairs_gateway.web"):
+        page = await site.submit("/report/postcode", {"postcode": "NF1 1AA"})
+    assert page.status_code == 500
+    assert page.headers["content-type"].startswith("text/html")
+    assert heading(page) == "Sorry, there is a problem with the service"
+    assert "contact the council" in text(page)
+    assert "RuntimeError" not in page.text and "Internal Server Error" not in page.text
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    # Whoever runs the site is told, with where it failed, and not the resident's postcode.
+    (logged,) = [r for r in caplog.records if r.name == "repairs_gateway.web" and r.levelno == logging.ERROR]
+    assert "/report/postcode" in logged.getMessage() and logged.exc_info is not None
+    assert "NF1 1AA" not in caplog.text
+
+
+async def test_the_sites_own_words_name_no_councils_examples(make_gateway: Any) -> None:
+    """Each council's site shows the same pages: Northfield's postcode or reference as an
+    example would mislead a Southmoor resident, whose are SM… and SM-…."""
+    gateway: Gateway = await make_gateway()
+    site = site_for(gateway, council="southmoor")
+    pages = [await site.get("/report/postcode"), await site.get("/check")]
+    pages.append(await site.submit("/report/postcode", {"postcode": ""}))
+    pages.append(await site.submit("/check", {"reference": "", "postcode": ""}))
+    pages.append(await site.submit("/check", {"reference": "not a reference", "postcode": "SM4 7XY"}))
+    for page in pages:
+        said = text(page)
+        assert "NF1" not in said and "NF-" not in said, said

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
+from starlette.middleware.base import RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
@@ -46,6 +47,24 @@ def create_web_app(
         app.mount("/assets", StaticFiles(directory=assets / "assets", check_dir=False), name="assets")
         app.mount("/govuk-frontend", StaticFiles(directory=assets, check_dir=False), name="govuk")
     app.add_middleware(SignedCookieSession, secret=session_secret, council=council)
+
+    # Between the session and the security headers: a fault nothing else handles still gets
+    # a page in the site's look, with its headers, instead of Starlette's bare text.
+    @app.middleware("http")
+    async def unexpected_fault(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        try:
+            return await call_next(request)
+        except Exception:
+            log.exception("The site failed on %s", request.url.path)
+            return await site_of(request).render(
+                request,
+                "problem.html",
+                status=500,
+                title=SERVICE_PROBLEM,
+                heading=SERVICE_PROBLEM,
+                paragraphs=["Try again later.", CONTACT_US],
+            )
+
     # Added last, so it runs first: the nonce exists before any page is rendered.
     app.add_middleware(SecurityHeaders)
 

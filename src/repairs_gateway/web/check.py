@@ -60,7 +60,7 @@ async def find_answer(request: Request) -> Response:
     values = {name: form.get(name, "").strip() for name in ("reference", "postcode")}
     errors: dict[str, str] = {}
     if not values["reference"]:
-        errors["reference"] = "Enter your repair reference, for example NF-7KQ3M9X"
+        errors["reference"] = "Enter your repair reference"
     if not values["postcode"]:
         errors["postcode"] = "Enter the postcode of the property"
     if errors:

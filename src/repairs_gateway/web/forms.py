@@ -22,7 +22,7 @@ GONE = "That time is no longer available. Choose another time."
 # field they name is what the site takes from them. `contact` alone means "give a phone
 # number or an email": the phone field is where to start.
 FORM_FIELD: dict[str, tuple[str, str]] = {
-    "postcode": ("postcode", "Enter a full UK postcode, for example NF1 1AA"),
+    "postcode": ("postcode", "Enter a full UK postcode, such as the one on a letter from the council"),
     "uprn": ("uprn", "We cannot take a repair at this address online. Choose another, or contact us"),
     "repair.triagePath": (
         "answer",
@@ -35,7 +35,11 @@ FORM_FIELD: dict[str, tuple[str, str]] = {
     "contact.phone": ("phone", "Enter a UK phone number, like 01632 960 001 or 07700 900 982"),
     "contact.email": ("email", "Enter an email address in the correct format, like name@example.com"),
     "contact.preferredChannel": ("preferredChannel", "Choose how we should contact you"),
-    "reference": ("reference", "Enter the repair reference exactly as it was given to you, like NF-7KQ3M9X"),
+    "reference": (
+        "reference",
+        "Enter the repair reference exactly as it was given to you: "
+        "letters, a hyphen, then 7 letters and numbers",
+    ),
 }
 # What a form field's error says when the API names no field the site shows.
 FIELD_MESSAGE = {form_field: message for form_field, message in FORM_FIELD.values()}

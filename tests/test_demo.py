@@ -44,6 +44,10 @@ def test_the_demo_answers_addresses_appointments_and_booking(tmp_path: Path) -> 
             )
             assert booked.status_code == 201
             assert booked.json()["status"] == "booked"
+            # Served behind the same edges as `serve`: an oversized header is a problem document.
+            oversized = client.get(f"{base}/triage", headers={"X-Padding": "a" * 20_000})
+            assert oversized.status_code == 431, oversized.text
+            assert oversized.headers["content-type"] == "application/problem+json"
             if "govuk-notify" in discover_plugins():
                 _confirmation_reaches_notify(demo.output, booked.json()["reference"])
             else:

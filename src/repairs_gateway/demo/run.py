@@ -332,6 +332,7 @@ def _run_demo(stack: ExitStack, port: int, data_dir: Path | None, base_port: int
     import uvicorn
 
     from repairs_gateway import logs
+    from repairs_gateway import server as edges
     from repairs_gateway.api.app import create_app
     from repairs_gateway.web.demo_sites import resident_sites
 
@@ -386,7 +387,18 @@ def _run_demo(stack: ExitStack, port: int, data_dir: Path | None, base_port: int
     # The gateway's lines with time, level and request id, as `serve` writes them; warnings
     # only unless LOG_LEVEL says otherwise, so the demo's output stays its instructions.
     logs.configure(os.environ.get("REPAIRS_GATEWAY_LOG_LEVEL", "WARNING"), settings.log_format)
+    # The edges `serve` has: oversized headers (431), slow clients and too many connections
+    # are answered with problem documents, as the README says of the gateway.
+    limits = edges.EdgeLimits.from_settings(settings)
+    edges.configure(limits)
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", log_config=None)
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            log_config=None,
+            **edges.uvicorn_options(limits),
+        )
     )
     server.run(sockets=[sock])

@@ -145,7 +145,7 @@ def examples(base: str, keys: DemoKeys, councils: list[str]) -> str:
             f"  KEY={shlex.quote(keys.key)}",
             # Not needed by the README's requests: contract_tests/README.md's live run uses them.
             f"  OTHER_KEY={shlex.quote(keys.other)}  # {OTHER_KEY_COUNCIL} only:"
-            " contract-test --other-api-key",
+            f" contract-test --other-api-key, at any --council but {OTHER_KEY_COUNCIL}",
             f"  STAFF_KEY={shlex.quote(keys.staff)}  # staff, every council: contract-test --staff-api-key",
             "and then one council's line:",
             *council_lines(base, councils),

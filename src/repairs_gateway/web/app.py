@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
-from repairs_gateway.web import check, report
+from repairs_gateway.web import check, report, start
 from repairs_gateway.web.api_client import ApiProblem, ApiUnreachable, RepairsApi
 from repairs_gateway.web.forms import CsrfRefused
 from repairs_gateway.web.security import SecurityHeaders
@@ -40,6 +40,7 @@ def create_web_app(
     logging.getLogger("httpx").setLevel(logging.WARNING)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.state.site = Site(RepairsApi(client, council, api_key), council)
+    app.include_router(start.router)
     app.include_router(report.router)
     app.include_router(check.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

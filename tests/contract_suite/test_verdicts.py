@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import socket
 
+import httpx
 import pytest
 from click.testing import CliRunner, Result
 
 from repairs_gateway.cli import main
-from repairs_gateway.contract.discovery import EXAMPLE_POSTCODES
+from repairs_gateway.contract.discovery import COMMUNAL_POSTCODE_OPTION, EXAMPLE_POSTCODES, discover
 from repairs_gateway.contract.endpoint import Endpoint
+from repairs_gateway.contract.promises import DUPLICATES, repeated_reports
+from repairs_gateway.contract.report import Skipped
 from repairs_gateway.contract.runner import RunOptions, run_contract
+from repairs_gateway.contract.session import ContractSession
 
 # One worker under pytest-xdist, so that the module's gateway is started once.
 pytestmark = pytest.mark.xdist_group("contract-verdicts")
@@ -153,3 +157,54 @@ def test_a_council_without_postcodes_is_told_to_pass_one_for_every_part_that_nee
     for part in ("journey", "capacity", "idempotency", "repeated reports", "window ids"):
         assert not_run[part] == ("no property was found (see discovery)", "--postcode POSTCODE"), part
     assert report.options_to_run_the_rest()[0] == "--postcode POSTCODE"
+
+
+def _kinds_at(gateway: Endpoint, postcode: str) -> set[str]:
+    """The kinds of the addresses the gateway lists at ``postcode``."""
+    answer = httpx.get(
+        f"{gateway.base_url}/v1/councils/{gateway.council}/addresses",
+        params={"postcode": postcode},
+        headers={"Authorization": f"Bearer {gateway.api_key}"},
+    )
+    return {str(address.get("kind")) for address in answer.json()["addresses"]}
+
+
+def test_a_postcode_without_a_communal_area_is_told_to_pass_one_with_a_communal_area(
+    gateway: Endpoint,
+) -> None:
+    homes_only = [p for p in gateway.postcodes if _kinds_at(gateway, p) == {"dwelling"}]
+    assert homes_only, "the built-in data has a postcode of homes only"
+    endpoint = Endpoint(gateway.base_url, gateway.api_key, gateway.council, postcodes=(homes_only[0],))
+    report = run_contract(endpoint, RunOptions(examples=0, scenarios=0))
+    assert (
+        Skipped(
+            DUPLICATES,
+            "a report at a communal area: no address of kind communal at the postcodes given "
+            f"({homes_only[0]})",
+            COMMUNAL_POSTCODE_OPTION,
+        )
+        in report.not_run()
+    )
+    text = " ".join(report.render().split())
+    assert (
+        "(to run it: --postcode POSTCODE where the council has a communal area (an address of kind " in text
+    )
+    assert "To run every part, pass " in text
+    assert text.split("To run every part, pass ")[1].count(COMMUNAL_POSTCODE_OPTION) == 1
+
+
+def test_without_postcodes_the_communal_hint_names_the_example_postcode_tried(gateway: Endpoint) -> None:
+    session = ContractSession(Endpoint(gateway.base_url, gateway.api_key, gateway.council))
+    try:
+        data = discover(session)
+        data.communal.clear()  # as at a council with no communal area at the example postcode
+        repeated_reports(session, data)
+    finally:
+        session.close()
+    assert session.report.skipped[-1] == Skipped(
+        DUPLICATES,
+        f"a report at a communal area: no address of kind communal at the spec's example postcode "
+        f"{EXAMPLE_POSTCODES[0]} (no --postcode was given)",
+        COMMUNAL_POSTCODE_OPTION,
+    )
+    assert "communal area" in COMMUNAL_POSTCODE_OPTION and "shared parts" in COMMUNAL_POSTCODE_OPTION

@@ -15,6 +15,11 @@ EXAMPLE_POSTCODES = ("NF1 1AA",)
 
 # The options that give the suite what it could not discover, as a report names them.
 POSTCODE_OPTION = "--postcode POSTCODE"
+# The communal-area checks need a postcode where discovery finds an address of kind communal.
+COMMUNAL_POSTCODE_OPTION = (
+    "--postcode POSTCODE where the council has a communal area (an address of kind communal: "
+    "the shared parts of a building or estate; --postcode repeats)"
+)
 OTHER_COUNCIL_OPTION = "--other-council ID"
 OTHER_POSTCODE_OPTION = "--other-postcode POSTCODE"
 OTHER_KEY_OPTION = "--other-api-key KEY"
@@ -57,6 +62,14 @@ class TargetData:
         if not self.uprns:
             return "no property was found (see discovery)", POSTCODE_OPTION
         return "the triage tree has no bookable job (see discovery)", None
+
+
+def postcodes_looked_at(postcodes: tuple[str, ...]) -> str:
+    """Where discovery looked for properties, for a reason that found none of a kind: the
+    postcodes given, or the spec's example postcode when none was."""
+    if postcodes:
+        return f"the postcodes given ({', '.join(postcodes)})"
+    return f"the spec's example postcode {', '.join(EXAMPLE_POSTCODES)} (no --postcode was given)"
 
 
 def no_other_council(council: str, other: str | None, councils: list[str], check: str) -> tuple[str, str]:

@@ -1,7 +1,7 @@
 """The first requests of a run: is each key given accepted, may the key under test use
-the council under test, and is the other key one it refuses? A wrong key makes every later
-check fail or skip for a reason the report would otherwise never name, so the run stops here
-and says so."""
+the council under test, is the other key one it refuses, and is the staff key a staff key?
+A wrong key makes every later check fail or skip for a reason the report would otherwise
+never name, so the run stops here and says so."""
 
 from __future__ import annotations
 
@@ -51,7 +51,8 @@ def key_problem(session: ContractSession) -> str | None:
     """Why the run cannot go on with the keys it was given, or None when it can.
 
     One authenticated request per key: a council's triage tree for a key that must use the
-    council, the list of councils for one that must not."""
+    council, the list of councils for one that must not; and for the staff key, a staff
+    operation (see ``_not_a_staff_key``)."""
     endpoint = session.endpoint
     url, council = endpoint.base_url, endpoint.council
     for given in keys_given(session):
@@ -82,6 +83,9 @@ def key_problem(session: ContractSession) -> str | None:
             problem = _other_key_may_use_council(session, given, response)
             if problem:
                 return problem
+    problem = _not_a_staff_key(session)
+    if problem:
+        return problem
     other = endpoint.other_council
     if other is not None:
         # Checks at the other council expect 403 or 404 for what crosses over: a council that
@@ -112,6 +116,86 @@ def _other_key_may_use_council(session: ContractSession, given: KeyGiven, listin
         f"200, by {endpoint.base_url}): {given.option} must be a key not issued for --council, for the "
         f"checks that it is refused there; the key may use: {', '.join(listed)}"
     )
+
+
+def _not_a_staff_key(session: ContractSession) -> str | None:
+    """Why the key given as the staff key cannot serve as one: the implementation answers it
+    as the spec answers a resident key, or None.
+
+    The public API tells a staff key from a resident key by one answer only: a staff
+    operation (``listRepairs``) at the council under test, which a resident key gets 403 for,
+    the problem naming ``Authorization`` (the spec's ``StaffForbidden``). The key's triage
+    tree has already answered 200, so the key may use the council and the 403 is about its
+    scope. Any other answer is left to the checks: a 403 that does not name Authorization
+    refuses a key the implementation has not called a resident key, and the isolation check
+    that the staff key lists the council's repairs reports it as the implementation's fault.
+    The message says what was answered, since an implementation that wrongly refuses a real
+    staff key in the spec's words cannot be told apart from a resident key."""
+    endpoint = session.endpoint
+    staff = endpoint.staff_api_key
+    if not staff:
+        return None
+    option = "--staff-api-key (or REPAIRS_STAFF_API_KEY)"
+    response = session.request("listRepairs", PART, key=staff, query={"limit": 1})
+    if response is None:
+        return (
+            f"no answer from {endpoint.base_url} to listRepairs with the staff API key "
+            f"({_no_answer(session)}): is the implementation running there?"
+        )
+    named = _authorization_error(response) if response.status_code == 403 else None
+    if named is None:
+        return None
+    problem = _json_body(response)
+    kind = problem.get("type") if isinstance(problem, dict) else None
+    detail = problem.get("detail") if isinstance(problem, dict) else None
+    said = detail if isinstance(detail, str) and detail else named
+    observed = f"a {kind} problem" if isinstance(kind, str) else "a problem"
+    if said:
+        observed += f" saying {_brief(said)!r}"
+    same = "; it is the same key as --api-key" if staff == endpoint.api_key else ""
+    return _redacted(
+        session,
+        f"the staff API key is answered as a resident key by {endpoint.base_url}: listRepairs of "
+        f"{endpoint.council!r} with it answered 403, {observed} naming Authorization (the spec's "
+        f"answer to a resident key at a staff operation), though its triage tree there answered 200: "
+        f"{option} must be a key with the staff scope issued for --council{same}. If it is one, the "
+        f"implementation wrongly refuses a staff key at the staff operations, its own fault (fix "
+        f"that: nothing else was tested)",
+    )
+
+
+def _authorization_error(response: Response) -> str | None:
+    """The message of the error naming ``Authorization`` in a problem document ("" when it
+    has none), or None when no error names it."""
+    problem = _json_body(response)
+    errors = problem.get("errors") if isinstance(problem, dict) else None
+    for error in errors if isinstance(errors, list) else []:
+        if isinstance(error, dict) and str(error.get("field", "")).lower() == "authorization":
+            message = error.get("message")
+            return message if isinstance(message, str) else ""
+    return None
+
+
+def _json_body(response: Response) -> object:
+    """The JSON body of an answer whatever its status, or None."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _brief(text: str, limit: int = 200) -> str:
+    """``text`` on one line, cut at ``limit`` characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[:limit] + " ..."
+
+
+def _redacted(session: ContractSession, text: str) -> str:
+    """``text`` with the run's API keys named by their variables, as the report names them."""
+    for secret, variable in session.report.secrets.items():
+        if secret:
+            text = text.replace(secret, f"${variable}")
+    return text
 
 
 def _councils_listed(session: ContractSession, key: str) -> list[str]:

@@ -9,12 +9,14 @@ from typing import Any
 from schemathesis import Case, Response
 
 from repairs_gateway.contract.discovery import (
+    COMMUNAL_POSTCODE_OPTION,
     OTHER_KEY_OPTION,
     OTHER_POSTCODE_OPTION,
     POSTCODE_OPTION,
     TargetData,
     json_answer,
     no_other_council,
+    postcodes_looked_at,
 )
 from repairs_gateway.contract.journey import body_of, contact, windows_of
 from repairs_gateway.contract.schema import operation_ids
@@ -157,7 +159,10 @@ def repeated_reports(session: ContractSession, data: TargetData) -> None:
             session.report.skip(part, *data.unbookable())
         else:
             session.report.skip(
-                part, "no address of kind dwelling or communal at the postcodes given", POSTCODE_OPTION
+                part,
+                "no address of kind dwelling or communal at "
+                + postcodes_looked_at(session.endpoint.postcodes),
+                POSTCODE_OPTION,
             )
         return
     made: list[str] = []
@@ -170,15 +175,19 @@ def repeated_reports(session: ContractSession, data: TargetData) -> None:
         _repeated_at_home(session, {**base, "uprn": data.dwellings[0]}, made)
     else:
         session.report.skip(
-            part, "a report at a home: no address of kind dwelling at the postcodes given", POSTCODE_OPTION
+            part,
+            "a report at a home: no address of kind dwelling at "
+            + postcodes_looked_at(session.endpoint.postcodes),
+            POSTCODE_OPTION,
         )
     if data.communal:
         _repeated_at_communal_area(session, {**base, "uprn": data.communal[0]}, made)
     else:
         session.report.skip(
             part,
-            "a report at a communal area: no address of kind communal at the postcodes given",
-            POSTCODE_OPTION,
+            "a report at a communal area: no address of kind communal at "
+            + postcodes_looked_at(session.endpoint.postcodes),
+            COMMUNAL_POSTCODE_OPTION,
         )
     for reference in made:
         session.send(session.case("cancelRepair", path={"reference": reference}), part)
@@ -515,6 +524,7 @@ def _staff_crossing(
 
 def authentication_and_isolation(session: ContractSession, data: TargetData) -> None:
     """No key or an unknown key: 401 everywhere. A key not issued for a council: 403 there.
+    The staff key, when given: 200 for the council's repairs.
     A reference of one council: 404 under another, and nothing changes (for retryRepair,
     403 instead when the staff key is not issued for the other council)."""
     part = ISOLATION
@@ -534,6 +544,11 @@ def authentication_and_isolation(session: ContractSession, data: TargetData) -> 
         if operation in session.staff_operations and endpoint.staff_api_key not in (None, endpoint.api_key):
             resident = _case_for(session, data, operation, reference, key=endpoint.api_key)
             _expect_status(session, part, resident, (403,), f"{operation} with a key that is not a staff key")
+    if endpoint.staff_api_key:
+        # The key check stops a run whose staff key is answered as a resident key; any other
+        # refusal of it is the implementation's, and fails here.
+        listing = session.case("listRepairs", query={"limit": 1}, key=endpoint.staff_api_key)
+        _expect_status(session, part, listing, (200,), "listRepairs with the staff key")
     if endpoint.other_api_key:
         case = session.case("listCouncils", key=endpoint.other_api_key)
         listed = body_of(session.send(case, part))

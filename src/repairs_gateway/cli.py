@@ -397,17 +397,53 @@ def addresses_import(file: Path, council: str) -> None:
         sys.exit(3)
 
 
+def _simulator_settings(
+    _context: click.Context, _param: click.Parameter, given: tuple[str, ...]
+) -> dict[str, str]:
+    """``--set KEY=VALUE`` (repeated) as a mapping; a key given twice is refused, since
+    which of the two was meant cannot be told."""
+    settings: dict[str, str] = {}
+    for item in given:
+        key, equals, value = item.partition("=")
+        key = key.strip()
+        if not equals or not key:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE")
+        if key in settings:
+            raise click.BadParameter(f"{key} is given twice")
+        settings[key] = value
+    return settings
+
+
 @main.command()
 @click.argument("adapter")
 @click.option("--port", default=8100, show_default=True, type=int)
 @click.option("--latency-ms", default=0.0, show_default=True, type=float)
 @click.option("--fail-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1))
 @click.option("--seed", default=None, type=int)
-def simulate(adapter: str, port: int, latency_ms: float, fail_rate: float, seed: int | None) -> None:
-    """Run the simulator an adaptor ships, on 127.0.0.1."""
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="KEY=VALUE",
+    callback=_simulator_settings,
+    help=(
+        "A setting of this adaptor's simulator (repeatable); see the adaptor's README. "
+        "northgate-housing: requests_per_second (default 50; calls a second before 429); "
+        "totalmobile: token_lifetime_seconds (default 3600). The others take none yet. "
+        "An unknown key or a bad value is refused, naming the keys accepted."
+    ),
+)
+def simulate(
+    adapter: str, port: int, latency_ms: float, fail_rate: float, seed: int | None, settings: dict[str, str]
+) -> None:
+    """Run the simulator an adaptor ships, on 127.0.0.1.
+
+    \b
+    e.g. repairs-gateway simulate northgate-housing --set requests_per_second=1000
+    """
     import uvicorn
 
-    from repairs_gateway.ports import SimulatorOptions
+    from repairs_gateway.ports import SimulatorOptions, SimulatorSettingError
     from repairs_gateway.registry import discover_plugins
 
     plugins = discover_plugins()
@@ -416,7 +452,11 @@ def simulate(adapter: str, port: int, latency_ms: float, fail_rate: float, seed:
     if plugin is None or plugin.simulator is None:
         _fail(f"no simulator for {adapter!r}; installed: {', '.join(with_simulators) or 'none'}")
         return
-    backend = plugin.simulator(SimulatorOptions(latency_ms, fail_rate, seed))
+    try:
+        backend = plugin.simulator(SimulatorOptions(latency_ms, fail_rate, seed, settings))
+    except SimulatorSettingError as exc:
+        # A usage error (exit 2), as a bad value of any other option is.
+        raise click.BadParameter(f"the {adapter} simulator: {exc}", param_hint="'--set'") from exc
     click.echo(backend.describe(f"http://127.0.0.1:{port}"))
     uvicorn.run(backend.app, host="127.0.0.1", port=port, log_level="warning")
 

@@ -9,7 +9,7 @@ import shlex
 import signal
 import socket
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +42,11 @@ TOTALMOBILE_SECRET_VARIABLE = "REPAIRS_GATEWAY_DEMO_TOTALMOBILE_SECRET"
 TOTALMOBILE_SIMULATOR_SECRET = "tm-sim-secret"
 UH_PASSWORD_VARIABLE = "REPAIRS_GATEWAY_DEMO_UH_PASSWORD"
 UH_SIMULATOR_PASSWORD = "uh-sim-password"
+# The Northgate simulator's rate limit (calls a second before 429; 50 by default) in the
+# demo: a live contract run against Netherholme sends hundreds a second, and each 429 is a
+# 503 from the gateway and a warning in the log. The adaptor's own tests and
+# `repairs-gateway simulate` keep the limit; the in-process contract target raises it too.
+NORTHGATE_DEMO_RATE = 100_000
 # With --base-port, each simulator listens on the base port plus its offset here.
 SIMULATOR_OFFSETS = {
     "kirona-drs": 0,
@@ -187,8 +192,11 @@ def drs_simulator(base_port: int | None = None) -> Iterator[str | None]:
 
 
 @contextmanager
-def simulator(name: str, base_port: int | None = None) -> Iterator[str | None]:
-    """Serve the simulator of the adaptor ``name`` if it is installed; yields its URL."""
+def simulator(
+    name: str, base_port: int | None = None, settings: Mapping[str, str] | None = None
+) -> Iterator[str | None]:
+    """Serve the simulator of the adaptor ``name`` if it is installed, with its own
+    ``settings`` (as ``repairs-gateway simulate --set`` gives them); yields its URL."""
     from repairs_gateway.ports import SimulatorOptions
     from repairs_gateway.registry import discover_plugins
 
@@ -196,7 +204,7 @@ def simulator(name: str, base_port: int | None = None) -> Iterator[str | None]:
     if plugin is None or plugin.simulator is None:
         yield None
         return
-    app = plugin.simulator(SimulatorOptions()).app
+    app = plugin.simulator(SimulatorOptions(settings=settings or {})).app
     with serve_simulator(app, name, simulator_port(base_port, name)) as url:
         yield url
 
@@ -214,7 +222,9 @@ def partner_councils(stack: ExitStack, drs_endpoint: str | None, base_port: int 
             f"Larchford (postcode UH1 1AB): properties, works orders and alerts in the Civica UH"
             f" simulator at {uh}/UHWebServices, appointments in the Kirona DRS simulator"
         )
-    northgate = stack.enter_context(simulator("northgate-housing", base_port))
+    northgate = stack.enter_context(
+        simulator("northgate-housing", base_port, {"requests_per_second": str(NORTHGATE_DEMO_RATE)})
+    )
     totalmobile = stack.enter_context(simulator("totalmobile", base_port))
     if northgate and totalmobile:
         partners.councils.append(

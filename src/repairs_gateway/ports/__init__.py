@@ -21,7 +21,8 @@ The package is the bottom layer of the gateway and imports nothing else of it:
 * ``types``: the data that crosses the interface (``Address``, ``Job``, ``Slot``, ...);
 * ``errors``: the typed errors an adapter raises, and ``PluginError``;
 * ``roles``: the Protocols of the four roles and the optional capabilities;
-* ``plugin``: ``AdapterPlugin``, the context a factory gets, and ``check_roles``;
+* ``plugin``: ``AdapterPlugin``, the context a factory gets, ``check_roles``, and the
+  simulator's options (``SimulatorOptions``, ``read_simulator_settings``);
 * ``postcodes``: the UK postcode normaliser every address source needs.
 
 Import from ``repairs_gateway.ports`` itself; the modules are its layout, not its interface.
@@ -44,7 +45,10 @@ from repairs_gateway.ports.plugin import (
     SimulatedBackend,
     SimulatorFactory,
     SimulatorOptions,
+    SimulatorSettingError,
     check_roles,
+    positive_int,
+    read_simulator_settings,
     role_methods,
 )
 from repairs_gateway.ports.postcodes import InvalidPostcode, normalise_postcode
@@ -127,6 +131,7 @@ __all__ = [
     "SimulatedBackend",
     "SimulatorFactory",
     "SimulatorOptions",
+    "SimulatorSettingError",
     "Slot",
     "SlotQuery",
     "SlotUnavailable",
@@ -136,6 +141,8 @@ __all__ = [
     "WorksOrderSink",
     "check_roles",
     "normalise_postcode",
+    "positive_int",
     "priority_codes",
+    "read_simulator_settings",
     "role_methods",
 ]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from pydantic import BaseModel
@@ -32,11 +33,66 @@ AdapterFactory = Callable[[Any, AdapterContext], Any]
 @dataclass(frozen=True, slots=True)
 class SimulatorOptions:
     """Options of ``repairs-gateway simulate``: added latency per call and the share of
-    calls that fail (0 to 1), for tests and benchmarks."""
+    calls that fail (0 to 1), for tests and benchmarks; and ``settings``, the simulator's
+    own settings (``--set KEY=VALUE``) as text, which its factory reads with
+    ``read_simulator_settings``."""
 
     latency_ms: float = 0.0
     fail_rate: float = 0.0
     seed: int | None = None
+    # Left out of the hash (a mapping has none), so the options stay hashable; equality
+    # still compares it.
+    settings: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+
+    def __post_init__(self) -> None:
+        # A read-only copy: the options are frozen, and the caller's dict may change later.
+        object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))
+
+
+class SimulatorSettingError(ValueError):
+    """A simulator setting its factory does not take: an unknown key, or a value it cannot
+    read. The message names the key and the keys the simulator accepts."""
+
+    def __init__(self, key: str, problem: str, accepted: Iterable[str]) -> None:
+        self.key = key
+        self.accepted = tuple(sorted(accepted))
+        takes = f"it accepts: {', '.join(self.accepted)}" if self.accepted else "it takes no settings"
+        super().__init__(f"{key}: {problem} ({takes})")
+
+
+SettingParser = Callable[[str], Any]
+"""Reads one setting's text into its value; raises ``ValueError`` saying what is wrong."""
+
+
+def positive_int(text: str) -> int:
+    """A whole number of at least 1 (a rate, a count, a lifetime in seconds)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise ValueError(f"{text!r} is less than 1")
+    return value
+
+
+def read_simulator_settings(
+    options: SimulatorOptions, accepted: Mapping[str, SettingParser]
+) -> dict[str, Any]:
+    """The simulator settings in ``options``, each read by its parser in ``accepted`` (the
+    keys this simulator declares; name them as its config's fields, so the answer can go
+    straight to ``dataclasses.replace``). Raises ``SimulatorSettingError`` for a key not
+    in ``accepted`` or a value its parser refuses, so that every simulator, even one that
+    takes none, refuses a setting it would otherwise silently ignore."""
+    values: dict[str, Any] = {}
+    for key, text in options.settings.items():
+        parse = accepted.get(key)
+        if parse is None:
+            raise SimulatorSettingError(key, "no such setting", accepted)
+        try:
+            values[key] = parse(text)
+        except ValueError as exc:
+            raise SimulatorSettingError(key, str(exc), accepted) from exc
+    return values
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,12 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from repairs_gateway.ports import SimulatedBackend, SimulatorOptions, normalise_postcode
+from repairs_gateway.ports import (
+    SimulatedBackend,
+    SimulatorOptions,
+    normalise_postcode,
+    read_simulator_settings,
+)
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -102,5 +107,7 @@ class HmsSimulator:
 
 def simulate(options: SimulatorOptions) -> SimulatedBackend:
     """The plugin's simulator factory (``repairs-gateway simulate example-hms``)."""
+    # It takes no `--set` settings; declare yours here, e.g. {"page_size": positive_int}.
+    read_simulator_settings(options, {})
     simulator = HmsSimulator(options)
     return SimulatedBackend(app=simulator.app, describe=simulator.describe)

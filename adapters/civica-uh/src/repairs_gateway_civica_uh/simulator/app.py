@@ -8,7 +8,7 @@ import random
 from dataclasses import replace
 from typing import Any
 
-from repairs_gateway.ports import SimulatedBackend, SimulatorOptions
+from repairs_gateway.ports import SimulatedBackend, SimulatorOptions, read_simulator_settings
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -152,6 +152,7 @@ class UhSimulator:
 def simulate(options: SimulatorOptions) -> SimulatedBackend:
     """The plugins' simulator factory: the seeded installation with the CLI's latency and
     failure options."""
+    read_simulator_settings(options, {})  # no settings of its own yet: refuse any
     config = replace(
         SimulatorConfig(),
         latency_ms=options.latency_ms,

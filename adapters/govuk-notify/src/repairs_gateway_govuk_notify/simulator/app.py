@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-from repairs_gateway.ports import SimulatedBackend, SimulatorOptions
+from repairs_gateway.ports import SimulatedBackend, SimulatorOptions, read_simulator_settings
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -335,6 +335,7 @@ def _base(request: Request) -> str:
 def simulate(options: SimulatorOptions) -> SimulatedBackend:
     """The plugin's simulator factory: the default service, the CLI's latency, failure
     rate and seed, and the ``GOVUK_NOTIFY_SIM_*`` environment variables (see ``config``)."""
+    read_simulator_settings(options, {})  # no settings of its own yet: refuse any
     config = replace(
         config_from_env(SimulatorConfig()),
         latency_ms=options.latency_ms,

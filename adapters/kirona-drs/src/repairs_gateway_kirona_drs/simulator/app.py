@@ -7,7 +7,7 @@ import random
 from dataclasses import replace
 
 import httpx
-from repairs_gateway.ports import SimulatedBackend, SimulatorOptions
+from repairs_gateway.ports import SimulatedBackend, SimulatorOptions, read_simulator_settings
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -145,6 +145,7 @@ class DrsSimulator:
 def simulate(options: SimulatorOptions) -> SimulatedBackend:
     """The plugin's simulator factory: a DRS simulator with the CLI's latency and
     failure options and the default installation (see ``SimulatorConfig``)."""
+    read_simulator_settings(options, {})  # no settings of its own yet: refuse any
     config = replace(
         SimulatorConfig(),
         latency_ms=options.latency_ms,

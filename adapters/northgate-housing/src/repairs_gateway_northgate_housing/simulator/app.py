@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any, Literal
 from urllib.parse import parse_qs
 
-from repairs_gateway.ports import SimulatedBackend, SimulatorOptions
+from repairs_gateway.ports import SimulatedBackend, SimulatorOptions, positive_int, read_simulator_settings
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -222,9 +222,19 @@ class NorthgateSimulator:
         return 200, works_order_json(self.state.cancel_works_order(request.path_params["ref"]))
 
 
+SETTINGS = {"requests_per_second": positive_int}
+"""What ``repairs-gateway simulate northgate-housing --set KEY=VALUE`` takes."""
+
+
 def simulate(options: SimulatorOptions) -> SimulatedBackend:
     """The plugin's simulator factory: the seeded installation with the CLI's latency and
-    failure options."""
-    config = replace(SimulatorConfig(), latency_ms=options.latency_ms, fail_rate=options.fail_rate, seed=options.seed)
+    failure options and its ``SETTINGS`` (``requests_per_second``)."""
+    config = replace(
+        SimulatorConfig(),
+        latency_ms=options.latency_ms,
+        fail_rate=options.fail_rate,
+        seed=options.seed,
+        **read_simulator_settings(options, SETTINGS),
+    )
     simulator = NorthgateSimulator(config)
     return SimulatedBackend(app=simulator.app, describe=simulator.describe)

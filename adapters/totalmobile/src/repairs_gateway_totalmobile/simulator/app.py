@@ -14,7 +14,12 @@ from datetime import date
 from typing import Any
 from urllib.parse import parse_qsl
 
-from repairs_gateway.ports import SimulatedBackend, SimulatorOptions
+from repairs_gateway.ports import (
+    SimulatedBackend,
+    SimulatorOptions,
+    positive_int,
+    read_simulator_settings,
+)
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -271,14 +276,19 @@ def _int_param(request: Request, name: str, default: int) -> int:
         raise ApiError(400, "ValidationFailed", f"{name} must be a number") from None
 
 
+SETTINGS = {"token_lifetime_seconds": positive_int}
+"""What ``repairs-gateway simulate totalmobile --set KEY=VALUE`` takes."""
+
+
 def simulate(options: SimulatorOptions) -> SimulatedBackend:
     """The plugin's simulator factory: the default installation with the CLI's latency
-    and failure options."""
+    and failure options and its ``SETTINGS`` (``token_lifetime_seconds``)."""
     config = replace(
         SimulatorConfig(),
         latency_ms=options.latency_ms,
         fail_rate=options.fail_rate,
         seed=options.seed,
+        **read_simulator_settings(options, SETTINGS),
     )
     simulator = TotalmobileSimulator(config)
     return SimulatedBackend(app=simulator.app, describe=simulator.describe)

@@ -412,3 +412,23 @@ def test_the_readmes_councils_file_passes_offline(tmp_path: Path) -> None:
     for block in files:
         passed = check(tmp_path, yaml.safe_load(block), "--offline")
         assert passed.exit_code == 0, passed.output
+
+
+def test_no_file_named_and_no_default_there_says_so_and_how_to_name_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    unset: dict[str, str | None] = {"REPAIRS_GATEWAY_CONFIG_FILE": None}
+    refused = CliRunner().invoke(main, ["check-config"], env=unset)
+    assert refused.exit_code == 1
+    assert "none was given, and the default, councils.yaml in the current directory" in refused.output
+    assert "REPAIRS_GATEWAY_CONFIG_FILE" in refused.output and "check-config FILE" in refused.output
+    # A file named, or the variable set, is read and its own problems are reported.
+    named = CliRunner().invoke(main, ["check-config", "elsewhere.yaml"], env=unset)
+    assert "elsewhere.yaml: cannot read" in named.output and "none was given" not in named.output
+    by_variable = CliRunner().invoke(main, ["check-config"], env={"REPAIRS_GATEWAY_CONFIG_FILE": "set.yaml"})
+    assert "set.yaml: cannot read" in by_variable.output and "none was given" not in by_variable.output
+    # The default, where it exists, is read as before.
+    (tmp_path / "councils.yaml").write_text(yaml.safe_dump(the_whole_demo()), encoding="utf-8")
+    found = CliRunner().invoke(main, ["check-config"], env={**unset, **DEMO_SECRETS})
+    assert found.exit_code == 0, found.output

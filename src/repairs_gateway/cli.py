@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -70,7 +71,24 @@ def _require_current_database(settings: Settings) -> None:
         _fail(f"Cannot use the database: {problem}. Run `repairs-gateway db upgrade` first.")
 
 
+CONFIG_VARIABLE = "REPAIRS_GATEWAY_CONFIG_FILE"
+
+
+def _missing_default(path: Path, given: Path | None, how_to_name: str) -> str | None:
+    """Why there is no councils file, when none was named and the default is not there: a
+    bare "councils.yaml: cannot read" does not say that nobody asked for that file."""
+    if given is not None or os.environ.get(CONFIG_VARIABLE) or path.exists():
+        return None
+    return (
+        f"No councils file: none was given, and the default, {path} in the current directory"
+        f" ({Path.cwd()}), does not exist. {how_to_name}"
+    )
+
+
 def _config(settings: Settings) -> GatewayConfig:
+    missing = _missing_default(settings.config_file, None, f"Set {CONFIG_VARIABLE} to its path.")
+    if missing is not None:
+        _fail(missing)
     try:
         return load_config(settings.config_file)
     except ConfigError as exc:
@@ -235,6 +253,11 @@ def check_config(file: Path | None, offline: bool) -> None:
     and SoR code reaches a scheduler for its trade, and that every trade named is known.
     Every problem is listed, naming the council, the scheduler or the triage path."""
     path = file or _settings().config_file
+    missing = _missing_default(
+        path, file, f"Name one (repairs-gateway check-config FILE), or set {CONFIG_VARIABLE}."
+    )
+    if missing is not None:
+        _fail(missing)
     try:
         config = load_config(path, offline=offline)
     except ConfigError as exc:

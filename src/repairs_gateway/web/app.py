@@ -57,14 +57,7 @@ def create_web_app(
             return await call_next(request)
         except Exception:
             log.exception("The site failed on %s", request.url.path)
-            return await site_of(request).render(
-                request,
-                "problem.html",
-                status=500,
-                title=SERVICE_PROBLEM,
-                heading=SERVICE_PROBLEM,
-                paragraphs=["Try again later.", CONTACT_US],
-            )
+            return await _service_problem(request, 500, "Try again later.")
 
     # Added last, so it runs first: the nonce exists before any page is rendered.
     app.add_middleware(SecurityHeaders)
@@ -85,25 +78,13 @@ def create_web_app(
         log.warning("The gateway answered %s %s on %s", exc.status, exc.type, request.url.path)
         # The API's detail is written for developers ("the API key is not valid"): a resident
         # gets what they can do instead, as GOV.UK's service problem pages do.
-        return await site_of(request).render(
-            request,
-            "problem.html",
-            status=503 if exc.status == 503 else 500,
-            title=SERVICE_PROBLEM,
-            heading=SERVICE_PROBLEM,
-            paragraphs=["Try again later.", CONTACT_US],
-        )
+        return await _service_problem(request, 503 if exc.status == 503 else 500, "Try again later.")
 
     @app.exception_handler(ApiUnreachable)
     async def unreachable(request: Request, exc: ApiUnreachable) -> Response:
         log.warning("The gateway did not answer (%s) on %s", exc, request.url.path)
-        return await site_of(request).render(
-            request,
-            "problem.html",
-            status=503,
-            title=SERVICE_PROBLEM,
-            heading=SERVICE_PROBLEM,
-            paragraphs=["Try again later. Nothing you entered on this page has been sent.", CONTACT_US],
+        return await _service_problem(
+            request, 503, "Try again later. Nothing you entered on this page has been sent."
         )
 
     @app.exception_handler(HTTPException)
@@ -115,6 +96,18 @@ def create_web_app(
         )
 
     return app
+
+
+async def _service_problem(request: Request, status: int, what_to_do: str) -> Response:
+    """GOV.UK's "problem with the service" page: what to do, then how to reach the council."""
+    return await site_of(request).render(
+        request,
+        "problem.html",
+        status=status,
+        title=SERVICE_PROBLEM,
+        heading=SERVICE_PROBLEM,
+        paragraphs=[what_to_do, CONTACT_US],
+    )
 
 
 async def _problem_page(request: Request, status: int, heading: str, text: str) -> Response:

@@ -9,75 +9,38 @@ import json
 import re
 from collections.abc import Iterator
 
-import httpx
 import pytest
-from click.testing import CliRunner
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
 
 from contract_tests.known_issues import unexplained
-from repairs_gateway.cli import main
 from repairs_gateway.contract.endpoint import Endpoint
 from repairs_gateway.contract.report import Report
 from repairs_gateway.contract.runner import RunOptions, run_contract
 from repairs_gateway.contract.targets import serve_asgi
 
-HOP_HEADERS = {"content-length", "transfer-encoding", "connection", "host"}
+from .proxy_support import ProxiedRequest, Proxy, relay, run_contract_test
+
 ADDRESSES = re.compile(r"^/v1/councils/[^/]+/addresses$", re.DOTALL)
 CANCEL = re.compile(r"^/v1/councils/[^/]+/repairs/[^/]+/cancel$", re.DOTALL)
 # One worker under pytest-xdist, so that the module's gateway and report are built once.
 pytestmark = pytest.mark.xdist_group("broken-implementation")
 
 
-class BrokenImplementation:
+class BrokenImplementation(Proxy):
     """The broken implementation, in front of the gateway at ``upstream``."""
 
-    def __init__(self, upstream: str) -> None:
-        self.upstream = upstream
-        self.client: httpx.AsyncClient | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-            return
-        if scope["method"] == "POST" and CANCEL.match(scope["path"]):
-            await JSONResponse({"message": "boom"}, status_code=500)(scope, receive, send)
-            return
-        answer = await self._forward(scope, receive)
-        headers = {k: v for k, v in answer.headers.items() if k.lower() not in HOP_HEADERS}
+    async def answer(self, request: ProxiedRequest) -> Response:
+        """500 to cancelRepair; listAddresses' answer with its ``addressLines`` as strings."""
+        if request.method == "POST" and CANCEL.match(request.path):
+            return JSONResponse({"message": "boom"}, status_code=500)
+        answer = await self.forward(request)
         content = answer.content
-        if scope["method"] == "GET" and ADDRESSES.match(scope["path"]) and answer.status_code == 200:
+        if request.method == "GET" and ADDRESSES.match(request.path) and answer.status_code == 200:
             body = answer.json()
             for address in body.get("addresses", []):
                 address["addressLines"] = ", ".join(address["addressLines"])  # wrong type: a string
             content = json.dumps(body).encode()
-        await Response(content, status_code=answer.status_code, headers=headers)(scope, receive, send)
-
-    async def _forward(self, scope: Scope, receive: Receive) -> httpx.Response:
-        assert self.client is not None
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        raw = scope["raw_path"] + (b"?" + scope["query_string"] if scope["query_string"] else b"")
-        headers = [(k, v) for k, v in scope["headers"] if k.decode("latin-1").lower() not in HOP_HEADERS]
-        return await self.client.request(
-            scope["method"], httpx.URL(self.upstream).copy_with(raw_path=raw), headers=headers, content=body
-        )
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                self.client = httpx.AsyncClient(timeout=30)
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                if self.client is not None:
-                    await self.client.aclose()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        return relay(answer, content)
 
 
 OPTIONS = RunOptions(examples=30, scenarios=5)
@@ -132,21 +95,6 @@ def test_the_report_reads_operation_by_operation(report: Report) -> None:
 
 
 def test_the_command_fails_with_the_report(broken: Endpoint) -> None:
-    result = CliRunner().invoke(
-        main,
-        [
-            "contract-test",
-            "--base-url",
-            broken.base_url,
-            "--council",
-            broken.council,
-            "--examples",
-            "10",
-            "--scenarios",
-            "0",
-            "--quiet",
-        ],
-        env={"REPAIRS_API_KEY": broken.api_key},
-    )
+    result = run_contract_test(broken, examples=10, scenarios=0)
     assert result.exit_code == 1, result.output
     assert "== cancelRepair:" in result.output and "FAILED:" in result.output

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 import httpx
 import pytest
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
 
 from repairs_gateway.contract.discovery import discover
 from repairs_gateway.contract.endpoint import Endpoint
@@ -25,10 +24,11 @@ from repairs_gateway.contract.session import ContractSession
 from repairs_gateway.contract.targets import discover_targets, serve_asgi
 from repairs_gateway.demo.contract_gateway import serve_gateway
 
+from .proxy_support import ProxiedRequest, Proxy, relay
+
 # One worker under pytest-xdist, so that the module's gateway is started once.
 pytestmark = pytest.mark.xdist_group("contract-staff-isolation")
 
-HOP_HEADERS = {"content-length", "transfer-encoding", "connection", "host"}
 RETRY = re.compile(r"^/v1/councils/(?P<council>[^/]+)/repairs/(?P<reference>[^/]+)/retry$")
 
 
@@ -39,7 +39,7 @@ def one_council_staff() -> Iterator[Endpoint]:
         yield endpoint
 
 
-class Tampered:
+class Tampered(Proxy):
     """In front of the gateway at ``upstream``, one fault. ``leak``: retryRepair under
     ``other`` is carried out under ``council`` instead, as a gateway that looks a reference
     up without its council would, so the other council's repair is answered for (and may be
@@ -47,45 +47,24 @@ class Tampered:
     claims a council whose requests it then gets 403 for."""
 
     def __init__(self, upstream: str, council: str, other: str, *, leak: bool, claim_other: bool) -> None:
-        self.upstream, self.council, self.other = upstream, council, other
+        super().__init__(upstream)
+        self.council, self.other = council, other
         self.leak, self.claim_other = leak, claim_other
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        raw_path: bytes = scope["raw_path"]
-        crossed = RETRY.match(scope["path"])
-        if self.leak and scope["method"] == "POST" and crossed and crossed["council"] == self.other:
+    async def answer(self, request: ProxiedRequest) -> Response:
+        """The gateway's answer, to the request or answer tampered with."""
+        crossed = RETRY.match(request.path)
+        if self.leak and request.method == "POST" and crossed and crossed["council"] == self.other:
             raw_path = f"/v1/councils/{self.council}/repairs/{crossed['reference']}/retry".encode()
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        raw = raw_path + (b"?" + scope["query_string"] if scope["query_string"] else b"")
-        headers = [(k, v) for k, v in scope["headers"] if k.decode("latin-1").lower() not in HOP_HEADERS]
-        async with httpx.AsyncClient(timeout=30) as client:
-            answer = await client.request(
-                scope["method"],
-                httpx.URL(self.upstream).copy_with(raw_path=raw),
-                headers=headers,
-                content=body,
-            )
+            request = dataclasses.replace(request, raw_path=raw_path)
+        answer = await self.forward(request)
         content = answer.content
-        if self.claim_other and scope["path"] == "/v1/councils" and answer.status_code == 200:
+        if self.claim_other and request.path == "/v1/councils" and answer.status_code == 200:
             listed = answer.json()
             if all(c["id"] != self.other for c in listed["councils"]):
                 listed["councils"].append({"id": self.other, "name": self.other.title()})
             content = json.dumps(listed).encode()
-        kept = {k: v for k, v in answer.headers.items() if k.lower() not in HOP_HEADERS}
-        await Response(content, status_code=answer.status_code, headers=kept)(scope, receive, send)
+        return relay(answer, content)
 
 
 def _isolation(endpoint: Endpoint) -> Report:

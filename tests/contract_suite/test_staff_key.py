@@ -10,47 +10,22 @@ import json
 import re
 from collections.abc import Iterator
 
-import httpx
 import pytest
-from click.testing import CliRunner, Result
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
 
-from repairs_gateway.cli import main
 from repairs_gateway.contract.endpoint import Endpoint
 from repairs_gateway.contract.promises import ISOLATION
 from repairs_gateway.contract.runner import RunOptions, run_contract
 from repairs_gateway.contract.targets import serve_asgi
 
+from .proxy_support import ProxiedRequest, Proxy, run_contract_test
+
 # One worker under pytest-xdist, so that the module's gateway is started once.
 pytestmark = pytest.mark.xdist_group("contract-staff-key")
 
 PASSED, FAILED, STOPPED = 0, 1, 4
-HOP_HEADERS = {"content-length", "transfer-encoding", "connection", "host"}
 # listRepairs and retryRepair, the spec's staff operations.
 STAFF_OPERATION = re.compile(r"^/v1/councils/[^/]+/repairs(/[^/]+/retry)?$")
-
-
-def _contract_test(gateway: Endpoint, *options: str) -> Result:
-    """`contract-test` against the gateway's first council, with little generation."""
-    assert gateway.other_council is not None and gateway.other_api_key is not None
-    return CliRunner().invoke(
-        main,
-        [
-            "contract-test",
-            "--base-url",
-            gateway.base_url,
-            "--council",
-            gateway.council,
-            "--examples",
-            "1",
-            "--scenarios",
-            "1",
-            "--quiet",
-            *options,
-        ],
-        env={"REPAIRS_API_KEY": gateway.api_key},
-    )
 
 
 def _every_other_option(gateway: Endpoint) -> list[str]:
@@ -65,7 +40,7 @@ def _every_other_option(gateway: Endpoint) -> list[str]:
 def test_a_resident_key_given_as_the_staff_key_stops_the_run_naming_the_option(gateway: Endpoint) -> None:
     # The key under test is a resident key: given as the staff key too, every staff check
     # would fail, blaming the implementation (retryRepair across councils answered 403).
-    result = _contract_test(gateway, *_every_other_option(gateway), "--staff-api-key", gateway.api_key)
+    result = run_contract_test(gateway, *_every_other_option(gateway), "--staff-api-key", gateway.api_key)
     assert result.exit_code == STOPPED, result.output
     text = " ".join(result.output.split())
     assert (
@@ -85,62 +60,42 @@ def test_a_resident_key_given_as_the_staff_key_stops_the_run_naming_the_option(g
 
 def test_a_staff_key_still_passes(gateway: Endpoint) -> None:
     assert gateway.staff_api_key is not None
-    result = _contract_test(gateway, *_every_other_option(gateway), "--staff-api-key", gateway.staff_api_key)
+    result = run_contract_test(
+        gateway, *_every_other_option(gateway), "--staff-api-key", gateway.staff_api_key
+    )
     assert result.exit_code == PASSED, result.output
     assert "\nPASSED: 0 distinct failure(s)" in result.output
 
 
-class RefusingStaffKeys:
+class RefusingStaffKeys(Proxy):
     """In front of the gateway at ``upstream``, refusing ``staff_key`` the staff operations
     with a 403 that does not name Authorization (as if the key were not issued for the
     council, although its triage tree answers 200): the implementation's fault, not the key's."""
 
     def __init__(self, upstream: str, staff_key: str) -> None:
-        self.upstream, self.staff_key = upstream, staff_key
+        super().__init__(upstream)
+        self.staff_key = staff_key
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        headers = [(k, v) for k, v in scope["headers"] if k.decode("latin-1").lower() not in HOP_HEADERS]
-        authorization = dict(headers).get(b"authorization", b"").decode("latin-1")
-        if STAFF_OPERATION.match(scope["path"]) and authorization == f"Bearer {self.staff_key}":
+    async def answer(self, request: ProxiedRequest) -> Response:
+        """A 403 to the staff key at a staff operation; the gateway's answer to the rest."""
+        if (
+            STAFF_OPERATION.match(request.path)
+            and request.header(b"authorization") == f"Bearer {self.staff_key}"
+        ):
             problem = {
                 "type": "/problems/forbidden",
                 "title": "Forbidden",
                 "status": 403,
                 "detail": "This API key may not be used here.",
-                "instance": scope["path"],
+                "instance": request.path,
             }
-            refused = Response(
+            return Response(
                 json.dumps(problem),
                 status_code=403,
                 media_type="application/problem+json",
                 headers={"X-Request-Id": "refused-staff-key"},
             )
-            await refused(scope, receive, send)
-            return
-        raw = scope["raw_path"] + (b"?" + scope["query_string"] if scope["query_string"] else b"")
-        async with httpx.AsyncClient(timeout=30) as client:
-            answer = await client.request(
-                scope["method"],
-                httpx.URL(self.upstream).copy_with(raw_path=raw),
-                headers=headers,
-                content=body,
-            )
-        kept = {k: v for k, v in answer.headers.items() if k.lower() not in HOP_HEADERS}
-        await Response(answer.content, status_code=answer.status_code, headers=kept)(scope, receive, send)
+        return await super().answer(request)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import socket
 
 import httpx
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 from repairs_gateway.cli import main
 from repairs_gateway.contract.discovery import COMMUNAL_POSTCODE_OPTION, EXAMPLE_POSTCODES, discover
@@ -18,6 +18,8 @@ from repairs_gateway.contract.report import Skipped
 from repairs_gateway.contract.runner import RunOptions, run_contract
 from repairs_gateway.contract.session import ContractSession
 
+from .proxy_support import run_contract_test
+
 # One worker under pytest-xdist, so that the module's gateway is started once.
 pytestmark = pytest.mark.xdist_group("contract-verdicts")
 
@@ -25,33 +27,12 @@ pytestmark = pytest.mark.xdist_group("contract-verdicts")
 FAILED, INCOMPLETE, STOPPED = 1, 3, 4
 
 
-def _contract_test(gateway: Endpoint, *options: str, key: str | None = None) -> Result:
-    """`contract-test` against the gateway's first council, with little generation."""
-    return CliRunner().invoke(
-        main,
-        [
-            "contract-test",
-            "--base-url",
-            gateway.base_url,
-            "--council",
-            gateway.council,
-            "--examples",
-            "1",
-            "--scenarios",
-            "1",
-            "--quiet",
-            *options,
-        ],
-        env={"REPAIRS_API_KEY": key or gateway.api_key},
-    )
-
-
 def _postcodes(gateway: Endpoint) -> list[str]:
     return [option for postcode in gateway.postcodes for option in ("--postcode", postcode)]
 
 
 def test_a_run_without_a_second_council_is_incomplete_and_says_what_to_pass(gateway: Endpoint) -> None:
-    result = _contract_test(gateway, *_postcodes(gateway))
+    result = run_contract_test(gateway, *_postcodes(gateway))
     assert result.exit_code == INCOMPLETE, result.output
     assert result.exit_code not in (0, FAILED)
     assert "PASSED" not in result.output
@@ -64,7 +45,7 @@ def test_a_run_without_a_second_council_is_incomplete_and_says_what_to_pass(gate
 
 
 def test_an_accepted_partial_run_exits_0_and_still_lists_what_did_not_run(gateway: Endpoint) -> None:
-    result = _contract_test(gateway, *_postcodes(gateway), "--allow-partial")
+    result = run_contract_test(gateway, *_postcodes(gateway), "--allow-partial")
     assert result.exit_code == 0, result.output
     assert "PASSED" not in result.output
     assert "\nPARTIAL: 0 distinct failure(s)" in result.output
@@ -72,7 +53,7 @@ def test_an_accepted_partial_run_exits_0_and_still_lists_what_did_not_run(gatewa
 
 
 def test_a_refused_key_is_reported_first_and_alone(gateway: Endpoint) -> None:
-    result = _contract_test(gateway, key="rgk_not-a-key-of-this-gateway")
+    result = run_contract_test(gateway, key="rgk_not-a-key-of-this-gateway")
     assert result.exit_code == STOPPED, result.output
     assert f"STOPPED: the API key was refused (401) by {gateway.base_url}" in result.output
     assert "--postcode" not in result.output and "triage" not in result.output
@@ -83,7 +64,7 @@ def test_a_refused_key_is_reported_first_and_alone(gateway: Endpoint) -> None:
 
 
 def test_a_refused_other_key_is_named(gateway: Endpoint) -> None:
-    result = _contract_test(gateway, "--other-api-key", "rgk_not-a-key-either")
+    result = run_contract_test(gateway, "--other-api-key", "rgk_not-a-key-either")
     assert result.exit_code == STOPPED, result.output
     assert "the other API key was refused (401)" in result.output
     assert "check --other-api-key (or REPAIRS_OTHER_API_KEY)" in result.output
@@ -91,7 +72,7 @@ def test_a_refused_other_key_is_named(gateway: Endpoint) -> None:
 
 def test_a_key_for_other_councils_only_is_told_which_it_may_use(gateway: Endpoint) -> None:
     assert gateway.other_api_key is not None
-    result = _contract_test(gateway, key=gateway.other_api_key)
+    result = run_contract_test(gateway, key=gateway.other_api_key)
     assert result.exit_code == STOPPED, result.output
     assert (
         f"the API key may not use council {gateway.council!r} (403 from {gateway.base_url})" in result.output
@@ -102,7 +83,7 @@ def test_a_key_for_other_councils_only_is_told_which_it_may_use(gateway: Endpoin
 def test_an_other_key_that_may_use_the_council_stops_the_run_naming_the_option(gateway: Endpoint) -> None:
     # The demo's OTHER_KEY given at the very council it is for: every 403 check would fail,
     # blaming the implementation for the key given.
-    result = _contract_test(gateway, "--other-api-key", gateway.api_key)
+    result = run_contract_test(gateway, "--other-api-key", gateway.api_key)
     assert result.exit_code == STOPPED, result.output
     assert (
         f"STOPPED: the other API key may use council {gateway.council!r} (listed, and its triage tree "
@@ -115,7 +96,7 @@ def test_an_other_key_that_may_use_the_council_stops_the_run_naming_the_option(g
 def test_a_second_council_that_does_not_exist_is_named_with_those_the_key_may_use(
     gateway: Endpoint,
 ) -> None:
-    result = _contract_test(gateway, "--other-council", "no-such-council")
+    result = run_contract_test(gateway, "--other-council", "no-such-council")
     assert result.exit_code == STOPPED, result.output
     assert (
         f"STOPPED: {gateway.base_url} serves no council 'no-such-council' (404 for its triage tree): "

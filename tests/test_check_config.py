@@ -362,6 +362,9 @@ def test_every_problem_in_every_council_is_reported_at_once(tmp_path: Path) -> N
         [
             "council 'eastbrook': triage[gas].exit.message: "
             "an early exit needs a message telling the resident what to do instead",
+            # No secrets in this run's environment: the council's own error does not hide that.
+            f"council 'eastbrook': schedulers[drs].settings.password: environment variable "
+            f"{DRS_PASSWORD_VARIABLE} is not set",
             "council 'northfield': triage[kitchen/cupboard].job.trade: no scheduler takes 'carpentry' "
             "jobs (calendar takes plumbing): add 'carpentry' to a scheduler's trades, or route \"*\"",
             "council 'northfield': triage[bathroom/extractor].job.trade: no scheduler takes 'electrical' "
@@ -432,3 +435,26 @@ def test_no_file_named_and_no_default_there_says_so_and_how_to_name_one(
     (tmp_path / "councils.yaml").write_text(yaml.safe_dump(the_whole_demo()), encoding="utf-8")
     found = CliRunner().invoke(main, ["check-config"], env={**unset, **DEMO_SECRETS})
     assert found.exit_code == 0, found.output
+
+
+def test_a_council_whose_own_fields_fail_still_has_its_adaptors_checked(tmp_path: Path) -> None:
+    """One run lists every problem: an early exit without its message no longer hides a
+    secret not set and an adaptor setting at fault in the same council."""
+    document = demo_document(SIMULATOR)
+    eastbrook = council(document, "eastbrook")
+    sink = eastbrook["triage"]["options"][0]["next"]["options"][0]
+    del sink["job"]
+    sink["exit"] = {"kind": "emergency"}  # and no message
+    eastbrook["schedulers"][0]["settings"]["endpoint"] = "not a url"
+    failed = check(tmp_path, document)
+    assert failed.exit_code == 1
+    lines = [line.strip() for line in failed.output.splitlines()]
+    expected = ("triage", "schedulers[drs].settings.password: ", "schedulers[drs].settings.endpoint: ")
+    for start in expected:
+        assert any(line.startswith(f"council 'eastbrook': {start}") for line in lines), (start, failed.output)
+    # With the secret set and the endpoint mended, the council's own field is all that is left.
+    eastbrook["schedulers"][0]["settings"]["endpoint"] = SIMULATOR
+    left = check(tmp_path, document, env=DEMO_SECRETS)
+    assert [line for line in left.output.splitlines() if line.startswith("  council")] == [
+        line for line in left.output.splitlines() if line.startswith("  council 'eastbrook': triage")
+    ]

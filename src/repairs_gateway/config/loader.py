@@ -13,7 +13,13 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from repairs_gateway.config.locations import locate
 from repairs_gateway.config.routing import twice_routed, unknown_trades, unroutable_jobs, untakeable_jobs
-from repairs_gateway.config.schema import AdapterRef, CouncilFile, CouncilSpec, SchedulerRoute
+from repairs_gateway.config.schema import (
+    AdapterRef,
+    CouncilFile,
+    CouncilSpec,
+    NotificationsSpec,
+    SchedulerRoute,
+)
 from repairs_gateway.ports import AdapterContext, AdapterPlugin, Role
 from repairs_gateway.registry import build_adapter, discover_plugins
 
@@ -166,6 +172,40 @@ def _trade_problems(
     ]
 
 
+def _adaptors_alone(
+    raw: Any,
+    plugins: Mapping[str, AdapterPlugin],
+    environ: Mapping[str, str] | None,
+    prefix: str,
+    findings: _Findings,
+) -> None:
+    """A council whose own fields fail (a triage exit without its message, say): its
+    adaptors' settings and secrets are still checked, each role on its own, so that one
+    run lists every problem. Routing needs the whole council and waits for it."""
+    if not isinstance(raw, Mapping):
+        return
+    found = _Findings()
+    roles: list[tuple[type[AdapterRef], Role, Any, str]] = [
+        (AdapterRef, "addresses", raw.get("addresses"), "addresses"),
+        (AdapterRef, "works_orders", raw.get("works_orders"), "works_orders"),
+        (NotificationsSpec, "notifications", raw.get("notifications"), "notifications"),
+    ]
+    schedulers = raw.get("schedulers")
+    for item in schedulers if isinstance(schedulers, list) else []:
+        name = item.get("name") if isinstance(item, Mapping) else None
+        roles.append((SchedulerRoute, "scheduler", item, f"schedulers[{name}]"))
+    for model, role, value, where in roles:
+        try:
+            ref = model.model_validate(value)
+        except ValidationError:
+            continue  # absent or malformed: the council's own errors already say so
+        if ref.adapter not in plugins and ref.adapter == "builtin-log":
+            continue  # as in _council: a plugin set without the default log sender
+        _bind(ref, role, plugins, environ, where, found)
+    findings.problems.extend(f"{prefix}: {line}" for line in found.problems)
+    findings.skipped.extend(f"{prefix}: {line}" for line in found.skipped)
+
+
 def _council(
     raw: Any,
     index: int,
@@ -179,6 +219,7 @@ def _council(
         spec = CouncilSpec.model_validate(raw)
     except ValidationError as exc:
         findings.problems.extend(f"{prefix}: {_format(e, raw)}" for e in exc.errors())
+        _adaptors_alone(raw, plugins, environ, prefix, findings)
         return None
     found = _Findings()
     routing = twice_routed(spec) + unroutable_jobs(spec)

@@ -100,17 +100,10 @@ def create_web_app(
 
 async def _service_problem(request: Request, status: int, what_to_do: str) -> Response:
     """GOV.UK's "problem with the service" page: what to do, then how to reach the council."""
-    return await site_of(request).render(
-        request,
-        "problem.html",
-        status=status,
-        title=SERVICE_PROBLEM,
-        heading=SERVICE_PROBLEM,
-        paragraphs=[what_to_do, CONTACT_US],
-    )
+    return await _problem_page(request, status, SERVICE_PROBLEM, what_to_do, CONTACT_US)
 
 
-async def _problem_page(request: Request, status: int, heading: str, text: str) -> Response:
+async def _problem_page(request: Request, status: int, heading: str, *paragraphs: str) -> Response:
     return await site_of(request).render(
-        request, "problem.html", status=status, title=heading, heading=heading, paragraphs=[text]
+        request, "problem.html", status=status, title=heading, heading=heading, paragraphs=list(paragraphs)
     )

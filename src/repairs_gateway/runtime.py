@@ -22,6 +22,7 @@ from repairs_gateway.ports import (
     Preparable,
     PropertyLookup,
     Scheduler,
+    for_trade,
 )
 from repairs_gateway.registry import build_adapter
 from repairs_gateway.resilience import (
@@ -58,7 +59,7 @@ class CouncilRuntime:
 
     def scheduler_for(self, trade: str) -> str | None:
         """The name of the scheduler that takes jobs of this trade."""
-        return self.routes.get(trade, self.routes.get("*"))
+        return for_trade(self.routes, trade)
 
 
 def _build(bound: BoundAdapter, context: AdapterContext) -> Any:

@@ -34,10 +34,10 @@ from repairs_gateway.ports import (
     SlotQuery,
     SlotUnavailable,
 )
+from repairs_gateway.ports.trades import ANY_TRADE, TRADE_KEYED
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-ANY_TRADE = "*"
 log = logging.getLogger(__name__)
 
 
@@ -50,7 +50,7 @@ class CalendarWindow(BaseModel):
     end: time
     weekdays: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]), min_length=1)
     # Keyed by trade: the councils file check refuses a key that is not one of the council's.
-    capacity: dict[str, int] = Field(min_length=1, json_schema_extra={"keyed_by": "trade"})
+    capacity: dict[str, int] = Field(min_length=1, json_schema_extra=TRADE_KEYED)
 
     @model_validator(mode="after")
     def _valid(self) -> CalendarWindow:

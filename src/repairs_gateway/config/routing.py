@@ -7,7 +7,7 @@ job ever uses). Problems are answered as pydantic-style locations (``("triage",
 "options", 0, ...)``) for ``locations.locate`` to write with the names the file gives.
 
 An adaptor marks a settings field whose keys are trade names with
-``Field(json_schema_extra={"keyed_by": "trade"})``; ``"*"`` as a key means every other trade.
+``Field(json_schema_extra=TRADE_KEYED)`` (``ports.trades``); ``"*"`` as a key means every other trade.
 A scheduler's settings that can tell a job it could never offer a window for (``TakesJobs``)
 are asked about each job routed to it.
 """
@@ -22,10 +22,7 @@ from pydantic import BaseModel
 
 from repairs_gateway.config.schema import CouncilSpec, JobSpec, TriageNodeSpec
 from repairs_gateway.domain.triage import Catalogue
-
-ANY_TRADE = "*"
-TRADE_KEYED = {"keyed_by": "trade"}
-"""The ``json_schema_extra`` of a settings field whose keys are trade names."""
+from repairs_gateway.ports.trades import ANY_TRADE, TRADE_KEYED, for_trade
 
 Loc = tuple[int | str, ...]
 Problem = tuple[Loc, str]
@@ -38,7 +35,7 @@ def routes_of(spec: CouncilSpec) -> dict[str, str]:
 
 def scheduler_for(routes: Mapping[str, str], trade: str) -> str | None:
     """The scheduler a trade's jobs go to, as the gateway routes them, or None."""
-    return routes.get(trade, routes.get(ANY_TRADE))
+    return for_trade(routes, trade)
 
 
 def _jobs(node: TriageNodeSpec, loc: Loc) -> Iterator[tuple[Loc, JobSpec]]:

@@ -68,6 +68,7 @@ from repairs_gateway.ports.roles import (
     WorksOrderCanceller,
     WorksOrderSink,
 )
+from repairs_gateway.ports.trades import ANY_TRADE, TRADE_KEYED, for_trade
 from repairs_gateway.ports.types import (
     Address,
     Booking,
@@ -91,8 +92,10 @@ from repairs_gateway.ports.types import (
 )
 
 __all__ = [
+    "ANY_TRADE",
     "ENTRY_POINT_GROUP",
     "ROLE_PROTOCOLS",
+    "TRADE_KEYED",
     "AdapterContext",
     "AdapterError",
     "AdapterFactory",
@@ -140,6 +143,7 @@ __all__ = [
     "WorksOrderRequest",
     "WorksOrderSink",
     "check_roles",
+    "for_trade",
     "normalise_postcode",
     "positive_int",
     "priority_codes",

@@ -114,7 +114,7 @@ class AdapterPlugin:
 
     ``settings`` is the pydantic model of the adaptor's settings in the council file;
     fields typed ``SecretStr`` must be given there as ``{from_env: VARIABLE}``, and a field
-    keyed by trade is marked ``Field(json_schema_extra={"keyed_by": "trade"})`` so that the
+    keyed by trade is marked ``Field(json_schema_extra=TRADE_KEYED)`` (``ports.trades``) so that the
     councils file check refuses keys that are not the council's trades.
     ``roles`` says which Protocols ``build`` returns an implementation of.
     ``simulator``, if given, serves ``repairs-gateway simulate NAME``.

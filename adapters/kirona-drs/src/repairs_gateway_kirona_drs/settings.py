@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator
-from repairs_gateway.ports import Priority, priority_codes
+from repairs_gateway.ports import TRADE_KEYED, Priority, for_trade, priority_codes
 
 DEFAULT_PRIORITIES: dict[Priority, str] = {
     Priority.IMMEDIATE: "I",
@@ -15,9 +15,6 @@ DEFAULT_PRIORITIES: dict[Priority, str] = {
     Priority.INSPECTION: "INS",
 }
 """DRS priority codes are configured per installation; these are common defaults."""
-
-ANY_TRADE = "*"
-"""A trade-keyed setting's key for every trade it does not name."""
 
 
 class DrsSettings(BaseModel):
@@ -78,7 +75,7 @@ class DrsSettings(BaseModel):
     trade_sor: dict[str, str] = Field(
         default_factory=dict,
         description="SoR code to book by, per trade, for jobs that have no SoR code.",
-        json_schema_extra={"keyed_by": "trade"},
+        json_schema_extra=TRADE_KEYED,
     )
     push_token: SecretStr | None = Field(
         default=None,
@@ -116,7 +113,7 @@ class DrsSettings(BaseModel):
     def trade_sor_code(self, trade: str) -> str | None:
         """The SoR code a job of ``trade`` without one is booked by: its trade's, else the
         ``"*"`` entry's (every other trade, as check-config reads a trade-keyed field)."""
-        return self.trade_sor.get(trade, self.trade_sor.get(ANY_TRADE))
+        return for_trade(self.trade_sor, trade)
 
     def endpoint_url(self) -> str:
         """The endpoint as a plain string."""

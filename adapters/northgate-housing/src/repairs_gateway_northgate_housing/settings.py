@@ -5,14 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
-from repairs_gateway.ports import Priority, priority_codes
+from repairs_gateway.ports import TRADE_KEYED, Priority, for_trade, priority_codes
 
 DEFAULT_PRIORITIES: dict[Priority, str] = {priority: str(int(priority)) for priority in Priority}
 """HACT numbers its work priorities 1 (immediate) to 5 (inspection); an installation that
 uses the standard's codes needs no mapping. Others give their own per council."""
-
-ANY_TRADE = "*"
-"""A trade-keyed setting's key for every trade it does not name."""
 
 DEFAULT_DWELLING_TYPES = ("HOUSE", "FLAT", "BUNGALOW", "MAISONETTE")
 DEFAULT_COMMUNAL_TYPES = ("BLOCK", "ESTATE")
@@ -56,7 +53,7 @@ class NorthgateSettings(BaseModel):
     trade_sor: dict[str, str] = Field(
         default_factory=dict,
         description="SoR code to raise works orders by, per trade, for jobs that have none.",
-        json_schema_extra={"keyed_by": "trade"},
+        json_schema_extra=TRADE_KEYED,
     )
     channel: str = Field(
         default="WEB", min_length=1, description="The source channel service requests are recorded under."
@@ -104,7 +101,7 @@ class NorthgateSettings(BaseModel):
     def trade_sor_code(self, trade: str) -> str | None:
         """The SoR code a works order for a job of ``trade`` without one is raised by: its
         trade's, else the ``"*"`` entry's (every other trade, as check-config reads it)."""
-        return self.trade_sor.get(trade, self.trade_sor.get(ANY_TRADE))
+        return for_trade(self.trade_sor, trade)
 
     def api_url(self) -> str:
         """The API root as a plain string, without a trailing slash."""

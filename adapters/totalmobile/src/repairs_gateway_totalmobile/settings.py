@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from datetime import time
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator
-
-ANY_TRADE = "*"
-"""A trade-keyed setting's key for every trade it does not name."""
+from repairs_gateway.ports import ANY_TRADE, TRADE_KEYED
 
 _BAND = re.compile(r"^\s*(\d{1,2}):(\d\d)\s*-\s*(\d{1,2}):(\d\d)\s*$")
 
@@ -74,12 +72,12 @@ class TotalmobileSettings(BaseModel):
     work_types: dict[str, str] = Field(
         default_factory=dict,
         description="Totalmobile workType per trade (default: the trade).",
-        json_schema_extra={"keyed_by": "trade"},
+        json_schema_extra=TRADE_KEYED,
     )
     skills: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Skill references per trade (default: one skill named as the trade).",
-        json_schema_extra={"keyed_by": "trade"},
+        json_schema_extra=TRADE_KEYED,
     )
     time_bands: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_TIME_BANDS),

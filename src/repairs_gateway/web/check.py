@@ -12,7 +12,7 @@ from starlette.responses import Response
 from repairs_gateway.web.api_client import ApiProblem, repair_form
 from repairs_gateway.web.display import clock_words, moment_text, triage_labels, window_text
 from repairs_gateway.web.forms import GONE, field_errors, read_form
-from repairs_gateway.web.site import redirect, site_of, take_flash
+from repairs_gateway.web.site import flash_errors, redirect, site_of, take_flash
 from repairs_gateway.web.windows import TAKEN, WindowSearch, find_window, page_number, show_windows
 
 router = APIRouter()
@@ -173,7 +173,6 @@ async def move_page(request: Request, reference: str) -> Response:
     search, repair = await _move_search(request, reference)
     if repair.get("status") not in CHANGEABLE:
         return redirect(f"/repair/{reference.upper()}")
-    errors = take_flash(request, "errors")
     return await show_windows(
         request,
         search,
@@ -181,7 +180,7 @@ async def move_page(request: Request, reference: str) -> Response:
         url=f"/repair/{reference.upper()}/appointments",
         button="Book this appointment",
         back_href=f"/repair/{reference.upper()}",
-        errors=errors if isinstance(errors, dict) else None,
+        errors=flash_errors(request),
     )
 
 

@@ -115,3 +115,9 @@ def redirect(url: str) -> RedirectResponse:
 def take_flash(request: Request, key: str = "flash") -> Any:
     """A message left for the next page by the previous one, removed as it is read."""
     return request.session.pop(key, None)
+
+
+def flash_errors(request: Request) -> dict[str, str]:
+    """The errors a redirect left for this page, if any."""
+    errors = take_flash(request, "errors")
+    return errors if isinstance(errors, dict) else {}

@@ -13,7 +13,7 @@ from repairs_gateway.web.api_client import ApiProblem
 from repairs_gateway.web.display import address_text
 from repairs_gateway.web.forms import field_errors, read_form
 from repairs_gateway.web.report.journey import forget_window, journey
-from repairs_gateway.web.site import redirect, site_of, take_flash
+from repairs_gateway.web.site import flash_errors, redirect, site_of
 
 router = APIRouter()
 
@@ -26,7 +26,7 @@ KIND_HINT = {
 @router.get("/report/postcode")
 async def postcode_page(request: Request) -> Response:
     """The postcode question."""
-    errors = take_flash(request, "errors") or {}
+    errors = flash_errors(request)
     return await site_of(request).render(
         request,
         "postcode.html",
@@ -114,7 +114,7 @@ async def address_page(request: Request) -> Response:
     addresses = await _addresses(request)
     if not addresses:
         return redirect("/report/postcode")
-    return await _address_page(request, addresses, take_flash(request, "errors") or {})
+    return await _address_page(request, addresses, flash_errors(request))
 
 
 @router.post("/report/address")

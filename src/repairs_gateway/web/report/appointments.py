@@ -8,8 +8,8 @@ from starlette.responses import Response
 
 from repairs_gateway.web.display import window_text
 from repairs_gateway.web.forms import GONE, read_form
-from repairs_gateway.web.report.journey import CURSORS, flash_errors, journey, ready_for
-from repairs_gateway.web.site import redirect
+from repairs_gateway.web.report.journey import CURSORS, journey, ready_for
+from repairs_gateway.web.site import flash_errors, redirect
 from repairs_gateway.web.windows import WindowSearch, find_window, page_number, show_windows, window_key
 
 router = APIRouter()

@@ -7,8 +7,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from repairs_gateway.web.forms import read_form
-from repairs_gateway.web.report.journey import flash_errors, journey, ready_for
-from repairs_gateway.web.site import redirect, site_of
+from repairs_gateway.web.report.journey import journey, ready_for
+from repairs_gateway.web.site import flash_errors, redirect, site_of
 
 router = APIRouter()
 

@@ -7,8 +7,6 @@ from typing import Any
 
 from starlette.requests import Request
 
-from repairs_gateway.web.site import take_flash
-
 # The session key of the API's paging cursors for the report's times.
 CURSORS = "report_cursors"
 
@@ -26,12 +24,6 @@ def ready_for(request: Request, *needs: str) -> bool:
     """Whether the report has an answer for each of ``needs`` (else the page starts over)."""
     report = journey(request)
     return all(report.get(need) for need in needs)
-
-
-def flash_errors(request: Request) -> dict[str, str]:
-    """The errors a redirect left for this page, if any."""
-    errors = take_flash(request, "errors")
-    return errors if isinstance(errors, dict) else {}
 
 
 def forget_window(request: Request) -> None:

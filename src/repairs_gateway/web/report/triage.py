@@ -10,7 +10,7 @@ from starlette.responses import Response
 from repairs_gateway.web.display import find_option, triage_node
 from repairs_gateway.web.forms import read_form
 from repairs_gateway.web.report.journey import forget_window, journey
-from repairs_gateway.web.site import redirect, site_of, take_flash
+from repairs_gateway.web.site import flash_errors, redirect, site_of
 
 router = APIRouter()
 
@@ -62,7 +62,7 @@ async def question_page(request: Request, path: str = "") -> Response:
     """The council's question after the answers in ``path`` (option ids, not resident data)."""
     if not journey(request).get("uprn"):
         return redirect("/report/postcode")
-    return await _question_page(request, path, take_flash(request, "errors") or {})
+    return await _question_page(request, path, flash_errors(request))
 
 
 @router.post("/report/triage")

@@ -26,13 +26,19 @@ KIND_HINT = {
 @router.get("/report/postcode")
 async def postcode_page(request: Request) -> Response:
     """The postcode question."""
-    errors = flash_errors(request)
+    return await _postcode_page(request, journey(request).get("postcode", ""), flash_errors(request))
+
+
+async def _postcode_page(
+    request: Request, postcode: str, errors: dict[str, str], status: int = 200
+) -> Response:
     return await site_of(request).render(
         request,
         "postcode.html",
-        title="What is the postcode of the property?",
-        postcode=journey(request).get("postcode", ""),
+        status=status,
         errors=errors,
+        title="What is the postcode of the property?",
+        postcode=postcode,
         back_href="/",
     )
 
@@ -60,15 +66,7 @@ async def postcode_answer(request: Request) -> Response:
                     "Check the postcode, or contact us"
                 )
     if errors:
-        return await site.render(
-            request,
-            "postcode.html",
-            status=400,
-            errors=errors,
-            title="What is the postcode of the property?",
-            postcode=postcode,
-            back_href="/",
-        )
+        return await _postcode_page(request, postcode, errors, status=400)
     # A new postcode starts a new report.
     request.session["report"] = {"postcode": found.get("postcode", postcode)}
     return redirect("/report/address")

@@ -26,15 +26,21 @@ async def appointments_page(request: Request) -> Response:
     if not ready_for(request, "uprn", "path", "description"):
         return redirect("/report/postcode")
     window = journey(request).get("window") or {}
+    return await _times_page(request, page_number(request), flash_errors(request), window.get("key"))
+
+
+async def _times_page(
+    request: Request, page: int, errors: dict[str, str], chosen: str | None = None
+) -> Response:
     return await show_windows(
         request,
         _search(request),
-        page=page_number(request),
+        page=page,
         url="/report/appointments",
         button="Continue",
         back_href="/report/description",
-        errors=flash_errors(request),
-        chosen=window.get("key"),
+        errors=errors,
+        chosen=chosen,
         without_window=True,
     )
 
@@ -53,15 +59,6 @@ async def appointments_answer(request: Request) -> Response:
         window = await find_window(request, _search(request), page, form.get("windowId", ""))
         if window is None:
             message = GONE if form.get("windowId") else "Choose a time, or continue without an appointment"
-            return await show_windows(
-                request,
-                _search(request),
-                page=page,
-                url="/report/appointments",
-                button="Continue",
-                back_href="/report/description",
-                errors={"windowId": message},
-                without_window=True,
-            )
+            return await _times_page(request, page, {"windowId": message})
         report["window"] = {"id": window["id"], "key": window_key(window), "text": window_text(window)}
     return redirect("/report/check" if report.get("contact") else "/report/contact")

@@ -83,15 +83,19 @@ async def _refused(request: Request, problem: ApiProblem) -> Response:
         report["open_repair"] = problem.existing_reference or ""
         return redirect("/report/duplicate")
     if problem.status == 409 and problem.type.endswith("/window-unavailable"):
-        report["window"] = None
-        request.session[CURSORS] = [None]
+        _choose_time_again(request)
         request.session["errors"] = {"windowId": TAKEN}
         return redirect("/report/appointments")
     if problem.status in (400, 422) and (problem.errors or problem.type.endswith("/invalid-window")):
         page, errors = errors_on_one_page(field_errors(problem, "windowId"))
         if "windowId" in errors:
-            report["window"] = None
-            request.session[CURSORS] = [None]
+            _choose_time_again(request)
         request.session["errors"] = errors
         return redirect(page)
     raise problem
+
+
+def _choose_time_again(request: Request) -> None:
+    """The window the report had is gone: none chosen, and the times from their first page."""
+    journey(request)["window"] = None
+    request.session[CURSORS] = [None]

@@ -53,9 +53,9 @@ async def description_answer(request: Request) -> Response:
             value,
             {"description": f"The description must be {DESCRIPTION_LIMIT} characters or fewer"},
         )
-    journey(request)["description"] = value
-    # From "check your answers", straight back there, unless a change means choosing a time again.
     report = journey(request)
+    report["description"] = value
+    # From "check your answers", straight back there, unless a change means choosing a time again.
     return redirect(
         "/report/check" if report.get("contact") and "window" in report else "/report/appointments"
     )

@@ -113,6 +113,11 @@ def json_answer(response: Any) -> Any:
     """The JSON body of a 200 answer, or None."""
     if response is None or response.status_code != 200:
         return None
+    return json_body(response)
+
+
+def json_body(response: Any) -> Any:
+    """The JSON body of an answer whatever its status, or None."""
     try:
         return response.json()
     except ValueError:

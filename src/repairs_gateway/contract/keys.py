@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from schemathesis import Response
 
-from repairs_gateway.contract.discovery import PART, json_answer
+from repairs_gateway.contract.discovery import PART, json_answer, json_body
 from repairs_gateway.contract.session import ContractSession
 
 # An operating system's reason inside a requests error: "[Errno 111] Connection refused".
@@ -145,7 +145,7 @@ def _not_a_staff_key(session: ContractSession) -> str | None:
     named = _authorization_error(response) if response.status_code == 403 else None
     if named is None:
         return None
-    problem = _json_body(response)
+    problem = json_body(response)
     kind = problem.get("type") if isinstance(problem, dict) else None
     detail = problem.get("detail") if isinstance(problem, dict) else None
     said = detail if isinstance(detail, str) and detail else named
@@ -153,21 +153,21 @@ def _not_a_staff_key(session: ContractSession) -> str | None:
     if said:
         observed += f" saying {_brief(said)!r}"
     same = "; it is the same key as --api-key" if staff == endpoint.api_key else ""
-    return _redacted(
-        session,
+    # The report names the keys by their variables when it records the stop.
+    return (
         f"the staff API key is answered as a resident key by {endpoint.base_url}: listRepairs of "
         f"{endpoint.council!r} with it answered 403, {observed} naming Authorization (the spec's "
         f"answer to a resident key at a staff operation), though its triage tree there answered 200: "
         f"{option} must be a key with the staff scope issued for --council{same}. If it is one, the "
         f"implementation wrongly refuses a staff key at the staff operations, its own fault (fix "
-        f"that: nothing else was tested)",
+        f"that: nothing else was tested)"
     )
 
 
 def _authorization_error(response: Response) -> str | None:
     """The message of the error naming ``Authorization`` in a problem document ("" when it
     has none), or None when no error names it."""
-    problem = _json_body(response)
+    problem = json_body(response)
     errors = problem.get("errors") if isinstance(problem, dict) else None
     for error in errors if isinstance(errors, list) else []:
         if isinstance(error, dict) and str(error.get("field", "")).lower() == "authorization":
@@ -176,26 +176,10 @@ def _authorization_error(response: Response) -> str | None:
     return None
 
 
-def _json_body(response: Response) -> object:
-    """The JSON body of an answer whatever its status, or None."""
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
 def _brief(text: str, limit: int = 200) -> str:
     """``text`` on one line, cut at ``limit`` characters."""
     line = " ".join(text.split())
     return line if len(line) <= limit else line[:limit] + " ..."
-
-
-def _redacted(session: ContractSession, text: str) -> str:
-    """``text`` with the run's API keys named by their variables, as the report names them."""
-    for secret, variable in session.report.secrets.items():
-        if secret:
-            text = text.replace(secret, f"${variable}")
-    return text
 
 
 def _councils_listed(session: ContractSession, key: str) -> list[str]:

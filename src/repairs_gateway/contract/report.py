@@ -140,21 +140,27 @@ class Report:
 
     def stop(self, reason: str) -> None:
         """Record that the run cannot go on at all (nothing after this is tested)."""
-        self.stopped = reason
+        self.stopped = self.hide_secrets(reason)
+
+    def hide_secrets(self, text: str) -> str:
+        """``text`` with each API key of the run named by its environment variable."""
+        for secret, variable in self.secrets.items():
+            if secret:
+                text = text.replace(secret, f"${variable}")
+        return text
 
     def _redacted(self, finding: Finding) -> Finding:
         """API keys never appear in a report: reproductions name an environment variable."""
-        curl, message, body = finding.curl, finding.message, finding.body
-        for secret, variable in self.secrets.items():
-            if not secret:
-                continue
-            if curl:
-                curl = curl.replace(
-                    f"'Authorization: Bearer {secret}'", f'"Authorization: Bearer ${variable}"'
-                )
-                curl = curl.replace(secret, f"${variable}")
-            message = message.replace(secret, f"${variable}")
-            body = body.replace(secret, f"${variable}") if body else body
+        curl = finding.curl
+        if curl:
+            for secret, variable in self.secrets.items():
+                if secret:
+                    curl = curl.replace(
+                        f"'Authorization: Bearer {secret}'", f'"Authorization: Bearer ${variable}"'
+                    )
+            curl = self.hide_secrets(curl)
+        message = self.hide_secrets(finding.message)
+        body = self.hide_secrets(finding.body) if finding.body else finding.body
         return Finding(finding.operation, finding.part, finding.check, message, finding.status, curl, body)
 
     # ------------------------------------------------------------------ reading
